@@ -1,0 +1,184 @@
+/**
+ * Management API: an organization's API clients (audience `<base>/admin/`).
+ *
+ *   GET    /admin/clients                      admin:read   list the caller's organization's clients
+ *   POST   /admin/clients                      admin:write  create; the secret is in this response only
+ *   GET    /admin/clients/{client_id}          admin:read
+ *   PATCH  /admin/clients/{client_id}          admin:write  name, permissions, enabled
+ *   POST   /admin/clients/{client_id}/rotate-secret  admin:write  {grace_period_seconds}
+ *   POST   /admin/clients/{client_id}/disable|enable admin:write
+ *   POST   /admin/clients/{client_id}/revoke-tokens  admin:write
+ *   DELETE /admin/clients/{client_id}          admin:write
+ *
+ * Isolation (invariant 2): another organization's client answers exactly as a missing one (404).
+ * No self-escalation (invariant 3): a client cannot change its own permissions, enabled state or
+ * existence; root credentials are changed only by the operator, and only the admin root credential
+ * rotates root secrets.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ROOT_SCOPES, type Permission } from '../access/permissions.js';
+import type { Principal } from '../access/verifier.js';
+import { forbidden, notFound } from '../http/errors.js';
+import type { ClientRecord } from '../storage/types.js';
+import {
+  checkPermissions,
+  clientView,
+  createClient,
+  deleteClient,
+  revokeClientTokens,
+  rotateSecret,
+  setEnabled,
+  type AdminDeps,
+} from './service.js';
+import type { preHandlerAsyncHookHandler } from 'fastify';
+
+const PermissionList = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 16 });
+const CreateBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    root_scope: Type.Union(ROOT_SCOPES.map((s) => Type.Literal(s))),
+    permissions: Type.Optional(PermissionList),
+  },
+  { additionalProperties: false },
+);
+const PatchBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    permissions: Type.Optional(PermissionList),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+const RotateBody = Type.Object(
+  { grace_period_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 86400 })) },
+  { additionalProperties: false },
+);
+const IdParams = Type.Object({ client_id: Type.String({ minLength: 1, maxLength: 128 }) });
+
+type Guard = (permission: Permission) => preHandlerAsyncHookHandler;
+type IdReq = FastifyRequest<{ Params: Static<typeof IdParams> }>;
+
+export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { guard: Guard }): Promise<void> {
+  const read = { preHandler: deps.guard('admin:read'), config: { errorStyle: 'management' as const } };
+  const write = { preHandler: deps.guard('admin:write'), config: { errorStyle: 'management' as const } };
+
+  const audit = (req: FastifyRequest, action: string, target: string | null, outcome: 'success' | 'failure', details: Record<string, unknown> = {}) =>
+    deps.storage.appendAudit({ at: Date.now(), orgId: req.principal!.orgId, actor: req.principal!.clientId, action, target, outcome, sourceIp: req.ip, details });
+
+  /** The target client if it belongs to the caller's organization; 404 otherwise (isolation). */
+  const own = async (req: IdReq): Promise<ClientRecord> => {
+    const c = await deps.storage.getClient(req.params.client_id);
+    if (!c || c.orgId !== req.principal!.orgId) throw notFound('client');
+    return c;
+  };
+
+  /** Runs a write, auditing it as success or (for refusals) failure. */
+  const audited = async <T>(req: FastifyRequest, action: string, target: string | null, fn: () => Promise<T>, details: Record<string, unknown> = {}): Promise<T> => {
+    try {
+      const out = await fn();
+      await audit(req, action, target, 'success', details);
+      return out;
+    } catch (e) {
+      await audit(req, action, target, 'failure', { ...details, reason: (e as Error).message }).catch(() => {});
+      throw e;
+    }
+  };
+
+  /** Invariant 3: no client changes its own standing; root credentials are the operator's to change. */
+  const noSelfOrRoot = (p: Principal, c: ClientRecord, verb: string, participle: string) => {
+    if (c.clientId === p.clientId) throw forbidden(`a client cannot ${verb} itself`);
+    if (c.isRoot) throw forbidden(`root credentials cannot be ${participle} through the API; the operator manages them`);
+  };
+
+  app.get('/admin/clients', read, async (req) => ({
+    clients: (await deps.storage.listClients(req.principal!.orgId)).map((c) => clientView(c)),
+  }));
+
+  app.post<{ Body: Static<typeof CreateBody> }>('/admin/clients', { ...write, schema: { body: CreateBody } }, async (req, reply) => {
+    const b = req.body;
+    const { client, secret } = await audited(req, 'client.create', null, () =>
+      createClient(deps, { orgId: req.principal!.orgId, name: b.name, rootScope: b.root_scope, permissions: b.permissions, createdBy: req.principal!.clientId }),
+    { root_scope: b.root_scope, permissions: b.permissions ?? 'all' });
+    reply.code(201).header('location', `/admin/clients/${client.clientId}`).header('cache-control', 'no-store');
+    return { ...clientView(client), client_secret: secret };
+  });
+
+  app.get<{ Params: Static<typeof IdParams> }>('/admin/clients/:client_id', { ...read, schema: { params: IdParams } }, async (req) => clientView(await own(req)));
+
+  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchBody> }>(
+    '/admin/clients/:client_id',
+    { ...write, schema: { params: IdParams, body: PatchBody } },
+    async (req) => {
+      const c = await own(req);
+      const b = req.body;
+      return audited(req, 'client.update', c.clientId, async () => {
+        if (b.permissions !== undefined) noSelfOrRoot(req.principal!, c, 'change the permissions of', 'given other permissions');
+        if (b.enabled !== undefined && b.enabled !== c.enabled) noSelfOrRoot(req.principal!, c, b.enabled ? 'enable' : 'disable', b.enabled ? 'enabled' : 'disabled');
+        const permissions = b.permissions === undefined ? undefined : checkPermissions(c.rootScope, b.permissions);
+        const now = Date.now();
+        let updated = await deps.storage.updateClient(c.clientId, { name: b.name, permissions }, now);
+        if (b.enabled !== undefined) updated = await setEnabled(deps, c.clientId, b.enabled, now);
+        // Narrowed permissions apply to new tokens at once and to live ones through revocation.
+        if (permissions && c.permissions.some((p) => !permissions.includes(p))) {
+          await revokeClientTokens(deps, c.clientId, now);
+        }
+        return clientView(updated ?? c);
+      }, { changed: Object.keys(b) });
+    },
+  );
+
+  for (const enabled of [false, true]) {
+    app.post<{ Params: Static<typeof IdParams> }>(`/admin/clients/:client_id/${enabled ? 'enable' : 'disable'}`, { ...write, schema: { params: IdParams } }, async (req) => {
+      const c = await own(req);
+      return audited(req, enabled ? 'client.enable' : 'client.disable', c.clientId, async () => {
+        noSelfOrRoot(req.principal!, c, enabled ? 'enable' : 'disable', enabled ? 'enabled' : 'disabled');
+        return clientView((await setEnabled(deps, c.clientId, enabled)) ?? c);
+      });
+    });
+  }
+
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof RotateBody> }>(
+    '/admin/clients/:client_id/rotate-secret',
+    { ...write, schema: { params: IdParams, body: Type.Optional(RotateBody) } },
+    async (req, reply) => {
+      const c = await own(req);
+      const grace = req.body?.grace_period_seconds ?? 0;
+      const out = await audited(req, 'client.rotate_secret', c.clientId, async () => {
+        if (c.isRoot && !(await isAdminRoot(req.principal!))) {
+          throw forbidden('only the admin root credential may rotate the secrets of root credentials');
+        }
+        const r = await rotateSecret(deps, c.clientId, grace);
+        if (!r) throw notFound('client');
+        return r;
+      }, { grace_period_seconds: grace });
+      reply.header('cache-control', 'no-store');
+      return {
+        client_id: c.clientId,
+        client_secret: out.secret,
+        previous_secret_expires_at: out.previousExpiresAt === null ? null : new Date(out.previousExpiresAt).toISOString(),
+      };
+    },
+  );
+
+  app.post<{ Params: Static<typeof IdParams> }>('/admin/clients/:client_id/revoke-tokens', { ...write, schema: { params: IdParams } }, async (req, reply) => {
+    const c = await own(req);
+    await audited(req, 'client.revoke_tokens', c.clientId, () => revokeClientTokens(deps, c.clientId));
+    return reply.code(204).send();
+  });
+
+  app.delete<{ Params: Static<typeof IdParams> }>('/admin/clients/:client_id', { ...write, schema: { params: IdParams } }, async (req, reply) => {
+    const c = await own(req);
+    await audited(req, 'client.delete', c.clientId, async () => {
+      noSelfOrRoot(req.principal!, c, 'delete', 'deleted');
+      await deleteClient(deps, c.clientId);
+    });
+    return reply.code(204).send();
+  });
+
+  /** True when the principal is its organization's admin root credential. */
+  async function isAdminRoot(p: Principal): Promise<boolean> {
+    const me = await deps.storage.getClient(p.clientId);
+    return me !== undefined && me.isRoot && me.rootScope === 'admin';
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * `POST /oauth2/token` (Hydrosat style: form body) and `POST /oauth/token` (Satellogic style: JSON
+ * body with `audience`): one handler. Parses the body, rejects repeated or non-string parameters,
+ * authenticates the client, dispatches on grant_type. Errors are RFC 6749 §5.2 JSON (http/app.ts).
+ */
+import formbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { authenticateClient, type ClientAuthDeps, type TokenParams } from './client-authentication.js';
+import { InvalidRequest, UnsupportedGrantType } from './errors.js';
+import { clientCredentialsGrant, type GrantDeps } from './grants/client-credentials.js';
+
+export const TOKEN_PATHS = ['/oauth2/token', '/oauth/token'] as const;
+
+export interface TokenEndpointDeps extends ClientAuthDeps, GrantDeps {
+  bodyLimit: number;
+}
+
+/**
+ * Normalises a parsed body to single string values. RFC 6749 §3.2: parameters must not repeat;
+ * §3.1: a parameter sent without a value is treated as omitted. Throws InvalidRequest.
+ */
+export function tokenParams(body: unknown): TokenParams {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw new InvalidRequest('the request body must be a form or a JSON object');
+  const out: TokenParams = {};
+  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+    if (Array.isArray(v)) throw new InvalidRequest(`parameter "${k.slice(0, 64)}" is repeated`);
+    if (v === null || v === '') continue;
+    if (typeof v !== 'string') throw new InvalidRequest(`parameter "${k.slice(0, 64)}" must be a string`);
+    out[k] = v;
+  }
+  return out;
+}
+
+function setNoStore(reply: FastifyReply): void {
+  reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+}
+
+/** Registers the token endpoint (both paths) in an encapsulated context with its own body parsers. */
+export async function tokenEndpoint(app: FastifyInstance, deps: TokenEndpointDeps): Promise<void> {
+  await app.register(async (scope) => {
+    await scope.register(formbody, { bodyLimit: deps.bodyLimit });
+    const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+      setNoStore(reply);
+      const params = tokenParams(req.body);
+      if (params.grant_type === undefined) throw new InvalidRequest('grant_type is required');
+      if (params.grant_type !== 'client_credentials') throw new UnsupportedGrantType(params.grant_type);
+      const { client } = await authenticateClient(req, params, deps);
+      return clientCredentialsGrant(client, params, deps);
+    };
+    for (const url of TOKEN_PATHS) {
+      scope.post(url, { bodyLimit: deps.bodyLimit, config: { errorStyle: 'oauth' } }, handler);
+    }
+  });
+}

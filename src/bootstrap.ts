@@ -1,0 +1,71 @@
+/**
+ * First-start work: the secret-hashing key, and on a demo first start the demo organization, its
+ * three root credentials written as creds.json files (mode 0600) and the demo collections.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { RootScope } from './access/permissions.js';
+import { createOrganization, type IssuedCredential } from './admin/service.js';
+import type { SecretHasher } from './auth/secrets.js';
+import { demoCollections } from './catalog/demo.js';
+import type { Config } from './config.js';
+import type { Storage } from './storage/types.js';
+import { open, seal } from './util/envelope.js';
+
+/** The HMAC key for client secrets: created once (first writer wins across instances), sealed when an encryption key is set. */
+export async function loadHashKey(storage: Storage, encryptionKey: Buffer | undefined): Promise<Buffer> {
+  const stored = await storage.setMetaIfAbsent('secret_hash_key', seal(randomBytes(32).toString('base64'), encryptionKey));
+  return Buffer.from(open(stored, encryptionKey), 'base64');
+}
+
+/** A creds.json file as the Hydrosat page describes it, plus where to use it. */
+export interface CredentialsFile extends IssuedCredential {
+  token_url: string;
+  audience: string;
+  root_scope: RootScope;
+  organization: string;
+}
+
+/**
+ * Writes the three root credentials of an organization into `dir` (created 0700), each file 0600.
+ * Returns the paths by root scope.
+ */
+export function writeCredentialFiles(
+  dir: string,
+  orgName: string,
+  creds: Record<RootScope, IssuedCredential>,
+  config: Pick<Config, 'publicUrl' | 'dataAudience' | 'managementAudience'>,
+): Record<RootScope, string> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const out = {} as Record<RootScope, string>;
+  for (const [scope, c] of Object.entries(creds) as [RootScope, IssuedCredential][]) {
+    const file = path.join(dir, `${scope}.json`);
+    const body: CredentialsFile = {
+      client_id: c.client_id,
+      client_secret: c.client_secret,
+      token_url: `${config.publicUrl}/oauth2/token`,
+      audience: scope === 'admin' ? config.managementAudience : config.dataAudience,
+      root_scope: scope,
+      organization: orgName,
+    };
+    writeFileSync(file, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
+    chmodSync(file, 0o600); // an existing file keeps its old mode on overwrite
+    out[scope] = file;
+  }
+  return out;
+}
+
+/**
+ * On the first start against an empty store: with `demo` on, creates the demo organization, writes
+ * its credentials under `<data dir>/credentials/` and loads the demo collections. Returns the
+ * credential paths when it did so, undefined otherwise (not first start, demo off, or another instance did it).
+ */
+export async function bootstrapDemo(storage: Storage, hasher: SecretHasher, config: Config): Promise<Record<RootScope, string> | undefined> {
+  const me = randomUUID();
+  if ((await storage.setMetaIfAbsent('initialized_by', me)) !== me || !config.demo) return undefined;
+  const now = Date.now();
+  const { credentials } = await createOrganization({ storage, hasher }, 'demo', now);
+  for (const c of demoCollections(now)) await storage.upsertCollection(c);
+  return writeCredentialFiles(path.join(config.dataDir, 'credentials'), 'demo', credentials, config);
+}

@@ -1,0 +1,24 @@
+/** The `skyport` command line: operator commands (this host's store) — customer commands arrive with the SDK. */
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config.js';
+import { EnvelopeError } from '../util/envelope.js';
+import { operatorCommands, UsageError } from './operator.js';
+
+const program = new Command('skyport')
+  .description('Skyport: OAuth 2.0 authorization server, STAC catalog and tasking API for satellite data')
+  .showHelpAfterError()
+  .exitOverride();
+operatorCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  if (e instanceof UsageError || e instanceof ConfigError || e instanceof EnvelopeError) {
+    console.error(`skyport: ${e.message}`);
+    process.exit(2);
+  }
+  const err = e as Error & { code?: string };
+  console.error(`skyport: ${err.code === 'ECONNREFUSED' ? 'cannot reach the database' : err.message}`);
+  process.exit(1);
+}

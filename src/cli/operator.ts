@@ -1,0 +1,160 @@
+/**
+ * Operator commands: they act on the store directly (same DATABASE_URL / SKYPORT_DATA_DIR as the
+ * server), so they work while servers run; servers pick the changes up within one sync interval.
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { RevocationList } from '../access/revocations.js';
+import { clientView, createOrganization, setEnabled } from '../admin/service.js';
+import { KeyStore } from '../auth/keys.js';
+import { SecretHasher } from '../auth/secrets.js';
+import { loadHashKey, writeCredentialFiles } from '../bootstrap.js';
+import { loadConfig, maxTokenTtl, type Config } from '../config.js';
+import { serve } from '../main.js';
+import { openStorage } from '../storage/open.js';
+import { ConflictError, type Storage } from '../storage/types.js';
+
+/** A failure the operator caused (bad name, unknown id): printed without a stack, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function config(opts: { dataDir?: string }): Config {
+  return loadConfig(opts.dataDir ? { ...process.env, SKYPORT_DATA_DIR: opts.dataDir } : process.env);
+}
+
+async function withStorage<T>(c: Config, fn: (s: Storage) => Promise<T>): Promise<T> {
+  const s = await openStorage(c);
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+const operatorAudit = (s: Storage, orgId: string | null, action: string, target: string | null, details: Record<string, unknown> = {}) =>
+  s.appendAudit({ at: Date.now(), orgId, actor: 'operator', action, target, outcome: 'success', sourceIp: null, details });
+
+function table(rows: Record<string, unknown>[], cols: string[]): string {
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(cols.map((c) => c.toUpperCase())), ...rows.map((r) => line(cols.map((c) => String(r[c] ?? ''))))].join('\n');
+}
+
+export function operatorCommands(program: Command): void {
+  const dataDirOpt = ['--data-dir <dir>', 'data directory (default: $SKYPORT_DATA_DIR or ./data)'] as const;
+
+  program
+    .command('serve')
+    .description('start the Skyport server (configuration from environment variables; see the README)')
+    .addHelpText('after', '\nExample:\n  PORT=8080 SKYPORT_DATA_DIR=./data skyport serve')
+    .option(...dataDirOpt)
+    .action(async (opts: { dataDir?: string }) => serve(config(opts)));
+
+  const org = program.command('org').description('manage customer organizations');
+  org
+    .command('create <name>')
+    .description('create an organization and write its three root credentials (admin, tasking, read-only), mode 0600')
+    .option('--out <dir>', 'folder for the credential files (default: <data dir>/credentials/<name>)')
+    .option(...dataDirOpt)
+    .addHelpText('after', '\nExample:\n  skyport org create acme --out ./acme-creds')
+    .action(async (name: string, opts: { out?: string; dataDir?: string }) => {
+      if (!/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(name)) throw new UsageError('an organization name is 1-64 letters, digits, spaces, dots, dashes or underscores');
+      const c = config(opts);
+      await withStorage(c, async (s) => {
+        const hasher = new SecretHasher(await loadHashKey(s, c.encryptionKey));
+        const out = path.resolve(opts.out ?? path.join(c.dataDir, 'credentials', name));
+        let created;
+        try {
+          created = await createOrganization({ storage: s, hasher }, name);
+        } catch (e) {
+          if (e instanceof ConflictError) throw new UsageError(`an organization named "${name}" exists already`);
+          throw e;
+        }
+        const files = writeCredentialFiles(out, name, created.credentials, c);
+        await operatorAudit(s, created.org.id, 'org.create', created.org.id, { name });
+        console.log(`Created organization ${name} (${created.org.id}). Root credentials (mode 0600):`);
+        for (const [scope, f] of Object.entries(files)) console.log(`  ${scope.padEnd(9)} ${f}`);
+      });
+    });
+  org
+    .command('list')
+    .description('list organizations')
+    .option('--json', 'print JSON')
+    .option(...dataDirOpt)
+    .action(async (opts: { json?: boolean; dataDir?: string }) => {
+      await withStorage(config(opts), async (s) => {
+        const orgs = (await s.listOrganizations()).map((o) => ({ id: o.id, name: o.name, created_at: new Date(o.createdAt).toISOString() }));
+        console.log(opts.json ? JSON.stringify(orgs, null, 2) : table(orgs, ['id', 'name', 'created_at']));
+      });
+    });
+
+  const client = program.command('client').description('inspect, disable and enable API clients');
+  client
+    .command('list')
+    .description('list API clients (never their secrets)')
+    .option('--org <name>', 'only this organization')
+    .option('--json', 'print JSON')
+    .option(...dataDirOpt)
+    .action(async (opts: { org?: string; json?: boolean; dataDir?: string }) => {
+      await withStorage(config(opts), async (s) => {
+        let orgId: string | undefined;
+        if (opts.org) {
+          orgId = (await s.getOrganizationByName(opts.org))?.id;
+          if (!orgId) throw new UsageError(`no organization named "${opts.org}"`);
+        }
+        const orgNames = new Map((await s.listOrganizations()).map((o) => [o.id, o.name]));
+        const rows: Record<string, unknown>[] = (await s.listClients(orgId)).map((c) => ({ ...clientView(c), organization: orgNames.get(c.orgId) }));
+        if (opts.json) return console.log(JSON.stringify(rows, null, 2));
+        console.log(table(rows.map((r) => ({ ...r, permissions: (r.permissions as string[]).join(' ') })), ['client_id', 'organization', 'name', 'root_scope', 'enabled', 'permissions']));
+      });
+    });
+  for (const enabled of [false, true]) {
+    client
+      .command(`${enabled ? 'enable' : 'disable'} <client_id>`)
+      .description(enabled ? 'enable a client' : 'disable a client: no new tokens at once, live tokens refused within one sync interval')
+      .option(...dataDirOpt)
+      .action(async (clientId: string, opts: { dataDir?: string }) => {
+        const c = config(opts);
+        await withStorage(c, async (s) => {
+          const revocationTtl = (maxTokenTtl(c) + c.clockSkew) * 1000;
+          const updated = await setEnabled({ storage: s, hasher: undefined as never, revocations: new RevocationList(s), revocationTtl }, clientId, enabled);
+          if (!updated) throw new UsageError(`no client ${clientId}`);
+          await operatorAudit(s, updated.orgId, enabled ? 'client.enable' : 'client.disable', clientId);
+          console.log(`${enabled ? 'Enabled' : 'Disabled'} ${clientId} (${updated.name})`);
+        });
+      });
+  }
+
+  const keys = program.command('keys').description('signing keys');
+  keys
+    .command('rotate')
+    .description('promote the published next key to signing, retire the current one (published until its tokens expire), publish a new next key')
+    .option(...dataDirOpt)
+    .action(async (opts: { dataDir?: string }) => {
+      const c = config(opts);
+      await withStorage(c, async (s) => {
+        const ks = new KeyStore(s, c.signingAlg, c.encryptionKey);
+        await ks.init();
+        const r = await ks.rotate((maxTokenTtl(c) + c.clockSkew) * 1000 + c.syncInterval);
+        await operatorAudit(s, null, 'keys.rotate', r.current, { retired: r.retired, alg: c.signingAlg });
+        console.log(`${c.signingAlg}: now signing with ${r.current}; ${r.retired ?? 'no key'} retired and published until its tokens expire.`);
+      });
+    });
+  keys
+    .command('list')
+    .description('list signing keys and their status')
+    .option(...dataDirOpt)
+    .action(async (opts: { dataDir?: string }) => {
+      await withStorage(config(opts), async (s) => {
+        const rows = (await s.listSigningKeys()).map((k) => ({
+          kid: k.kid,
+          alg: k.alg,
+          status: k.status,
+          created_at: new Date(k.createdAt).toISOString(),
+          published_until: k.publishUntil ? new Date(k.publishUntil).toISOString() : '',
+        }));
+        console.log(table(rows, ['kid', 'alg', 'status', 'created_at', 'published_until']));
+      });
+    });
+}

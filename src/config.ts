@@ -1,0 +1,129 @@
+/**
+ * Every setting Skyport reads, its environment variable, default and unit, in one place.
+ * `loadConfig(env)` throws `ConfigError` with the variable's name when a value is malformed.
+ */
+import path from 'node:path';
+
+export type SigningAlg = 'RS256' | 'ES256' | 'EdDSA';
+export const SIGNING_ALGS: readonly SigningAlg[] = ['RS256', 'ES256', 'EdDSA'];
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Public base URL without a trailing slash, e.g. `https://skyport.example.com`. */
+  publicUrl: string;
+  /** `iss` of every token and the RFC 8414 `issuer`. */
+  issuer: string;
+  dataDir: string;
+  /** PostgreSQL connection string; embedded SQLite under `dataDir` when absent. */
+  databaseUrl: string | undefined;
+  demo: boolean;
+  signingAlg: SigningAlg;
+  /** 32-byte key (AES-256-GCM) that encrypts private signing keys at rest; optional. */
+  encryptionKey: Buffer | undefined;
+  logLevel: string;
+  /** Audience identifiers of the two built-in APIs. */
+  dataAudience: string;
+  managementAudience: string;
+  /** Access-token lifetime per API, seconds. */
+  dataTokenTtl: number;
+  managementTokenTtl: number;
+  /** Clock skew tolerated when verifying `exp`/`iat`, seconds. */
+  clockSkew: number;
+  /** How often each instance reads new revocations and key changes from storage, ms (the revocation bound). */
+  syncInterval: number;
+  workers: number;
+  trustProxy: boolean;
+  /** Failed client authentications tolerated per source address per minute. */
+  rateLimitPerAddress: number;
+  /** Failed authentications tolerated per (client_id, source address) per minute. */
+  rateLimitPerClientAddress: number;
+  /** Failed authentications per client_id per minute, all addresses together (see auth/rate-limit.ts). */
+  rateLimitPerClient: number;
+  /** Largest token-endpoint request body, bytes. */
+  tokenBodyLimit: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return def;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function url(name: string, raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    return raw.replace(/\/+$/, '');
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
+  }
+}
+
+function encryptionKey(raw: string | undefined): Buffer | undefined {
+  if (!raw) return undefined;
+  const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (key.length !== 32) {
+    throw new ConfigError('SKYPORT_ENCRYPTION_KEY must be 32 bytes, as 64 hex digits or base64 (openssl rand -base64 32)');
+  }
+  return key;
+}
+
+/** Reads the configuration from environment variables (see the README's configuration table). */
+export function loadConfig(env: Env = process.env): Config {
+  const host = env.HOST || '127.0.0.1';
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const publicUrl = url('SKYPORT_PUBLIC_URL', env.SKYPORT_PUBLIC_URL || `http://${urlHost}:${port}`);
+  const alg = env.SKYPORT_SIGNING_ALG || 'RS256';
+  if (!SIGNING_ALGS.includes(alg as SigningAlg)) {
+    throw new ConfigError(`SKYPORT_SIGNING_ALG must be one of ${SIGNING_ALGS.join(', ')}, got "${alg}"`);
+  }
+  return {
+    host,
+    port,
+    publicUrl,
+    issuer: env.SKYPORT_ISSUER ? url('SKYPORT_ISSUER', env.SKYPORT_ISSUER) : publicUrl,
+    dataDir: path.resolve(env.SKYPORT_DATA_DIR || './data'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    demo: bool(env, 'SKYPORT_DEMO', true),
+    signingAlg: alg as SigningAlg,
+    encryptionKey: encryptionKey(env.SKYPORT_ENCRYPTION_KEY),
+    logLevel: env.SKYPORT_LOG_LEVEL || 'info',
+    dataAudience: env.SKYPORT_DATA_AUDIENCE || `${publicUrl}/`,
+    managementAudience: env.SKYPORT_MANAGEMENT_AUDIENCE || `${publicUrl}/admin/`,
+    dataTokenTtl: int(env, 'SKYPORT_DATA_TOKEN_TTL', 3600, 60, 86400),
+    managementTokenTtl: int(env, 'SKYPORT_MANAGEMENT_TOKEN_TTL', 3600, 60, 86400),
+    clockSkew: int(env, 'SKYPORT_CLOCK_SKEW', 30, 0, 300),
+    syncInterval: int(env, 'SKYPORT_SYNC_INTERVAL_MS', 2000, 100, 60000),
+    workers: int(env, 'SKYPORT_WORKERS', 1, 1, 64),
+    trustProxy: bool(env, 'SKYPORT_TRUST_PROXY', false),
+    rateLimitPerAddress: int(env, 'SKYPORT_RATE_LIMIT_ADDRESS', 60, 1, 1e6),
+    rateLimitPerClientAddress: int(env, 'SKYPORT_RATE_LIMIT_CLIENT_ADDRESS', 10, 1, 1e6),
+    rateLimitPerClient: int(env, 'SKYPORT_RATE_LIMIT_CLIENT', 300, 1, 1e6),
+    tokenBodyLimit: int(env, 'SKYPORT_TOKEN_BODY_LIMIT', 16 * 1024, 1024, 1024 * 1024),
+  };
+}
+
+/** The longest access-token lifetime of any API, seconds: how long a revocation or retired key must be remembered. */
+export function maxTokenTtl(c: Config): number {
+  return Math.max(c.dataTokenTtl, c.managementTokenTtl);
+}

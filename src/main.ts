@@ -1,0 +1,131 @@
+/**
+ * Composition root: read the configuration, open storage, build the services and the app, listen.
+ * `createSkyport` is also what the tests use, so they exercise exactly the production wiring.
+ */
+import cluster from 'node:cluster';
+import { guard } from './access/guard.js';
+import type { ApiName } from './access/permissions.js';
+import { RevocationList } from './access/revocations.js';
+import { BearerVerifier } from './access/verifier.js';
+import { auditRoutes } from './admin/audit.js';
+import { clientRoutes } from './admin/clients.js';
+import { KeyStore } from './auth/keys.js';
+import { metadataRoutes } from './auth/metadata.js';
+import { FailureLimiter } from './auth/rate-limit.js';
+import { SecretHasher } from './auth/secrets.js';
+import { tokenEndpoint } from './auth/token-endpoint.js';
+import { tokenManagementRoutes } from './auth/token-management.js';
+import { bootstrapDemo, loadHashKey } from './bootstrap.js';
+import { collectionRoutes } from './catalog/collections.js';
+import { maxTokenTtl, type Config } from './config.js';
+import { createApp } from './http/app.js';
+import { openStorage } from './storage/open.js';
+import type { Storage } from './storage/types.js';
+import type { FastifyInstance } from 'fastify';
+
+export interface Skyport {
+  app: FastifyInstance;
+  storage: Storage;
+  keys: KeyStore;
+  revocations: RevocationList;
+  config: Config;
+  /** Reloads keys and revocations from storage now (the sync tick, callable by tests). */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Builds a Skyport instance (not yet listening). Throws on unreachable storage or undecryptable keys. */
+export async function createSkyport(config: Config, opts: { logStream?: NodeJS.WritableStream } = {}): Promise<Skyport> {
+  const storage = await openStorage(config);
+  try {
+    const hasher = new SecretHasher(await loadHashKey(storage, config.encryptionKey));
+    const keys = new KeyStore(storage, config.signingAlg, config.encryptionKey);
+    await keys.init();
+    const revocations = new RevocationList(storage);
+    await revocations.sync();
+    const audiences: Record<ApiName, string> = { data: config.dataAudience, management: config.managementAudience };
+    const verifier = new BearerVerifier(keys, revocations, { issuer: config.issuer, audiences, clockSkew: config.clockSkew });
+    const limiter = new FailureLimiter({
+      perAddress: config.rateLimitPerAddress,
+      perClientAddress: config.rateLimitPerClientAddress,
+      perClient: config.rateLimitPerClient,
+    });
+    const app = createApp({ logLevel: config.logLevel, trustProxy: config.trustProxy, logStream: opts.logStream });
+    const revocationTtl = (maxTokenTtl(config) + config.clockSkew) * 1000;
+    const adminDeps = { storage, hasher, revocations, revocationTtl };
+    const clientAuth = { storage, hasher, limiter, realm: 'skyport' };
+
+    await metadataRoutes(app, { issuer: config.issuer, publicUrl: config.publicUrl, keys });
+    await tokenEndpoint(app, {
+      ...clientAuth,
+      keys,
+      issuer: config.issuer,
+      audiences,
+      ttl: { data: config.dataTokenTtl, management: config.managementTokenTtl },
+      bodyLimit: config.tokenBodyLimit,
+    });
+    await tokenManagementRoutes(app, { ...clientAuth, verifier, revocations, bodyLimit: config.tokenBodyLimit });
+    await clientRoutes(app, { ...adminDeps, guard: (p) => guard(verifier, 'management', p) });
+    await auditRoutes(app, { storage, guard: (p) => guard(verifier, 'management', p) });
+    await collectionRoutes(app, { storage, publicUrl: config.publicUrl, guard: (p) => guard(verifier, 'data', p) });
+
+    const sync = async () => {
+      await keys.refresh();
+      await revocations.sync();
+    };
+    const timer = setInterval(() => sync().catch((e: Error) => app.log.warn({ errMessage: e.message }, 'storage sync failed; retrying')), config.syncInterval);
+    timer.unref();
+    let closed = false;
+    return {
+      app, storage, keys, revocations, config, sync,
+      async close() {
+        if (closed) return;
+        closed = true;
+        clearInterval(timer);
+        await app.close();
+        await storage.close();
+      },
+    };
+  } catch (e) {
+    await storage.close().catch(() => {});
+    throw e;
+  }
+}
+
+/** First-start work done once, before any worker listens: migrations, keys, demo bootstrap. */
+async function prepare(config: Config): Promise<void> {
+  const s = await createSkyport({ ...config, logLevel: 'silent' });
+  try {
+    const hasher = new SecretHasher(await loadHashKey(s.storage, config.encryptionKey));
+    const files = await bootstrapDemo(s.storage, hasher, config);
+    if (files) {
+      console.log(`First start: created the demo organization. Its root credentials (mode 0600):`);
+      for (const [scope, file] of Object.entries(files)) console.log(`  ${scope.padEnd(9)} ${file}`);
+      console.log(`Try:\n  curl -s ${config.publicUrl}/oauth2/token -d grant_type=client_credentials \\\n    -d client_id=$(node -p "require('${files['read-only']}').client_id") \\\n    -d client_secret=$(node -p "require('${files['read-only']}').client_secret")`);
+    }
+  } finally {
+    await s.close();
+  }
+}
+
+/** `skyport serve`: prepares the store, then listens (in SKYPORT_WORKERS processes when > 1). */
+export async function serve(config: Config): Promise<void> {
+  if (cluster.isPrimary) await prepare(config);
+  if (cluster.isPrimary && config.workers > 1) {
+    for (let i = 0; i < config.workers; i++) cluster.fork();
+    cluster.on('exit', (w, code, signal) => {
+      if (signal !== 'SIGTERM' && signal !== 'SIGINT') console.error(`worker ${w.process.pid} exited (${signal ?? code})`);
+    });
+    const stop = () => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
+    };
+    process.once('SIGTERM', stop).once('SIGINT', stop);
+    console.log(`Skyport listening at ${config.publicUrl} (${config.workers} workers, storage: ${config.databaseUrl ? 'postgres' : 'sqlite'})`);
+    return;
+  }
+  const s = await createSkyport(config);
+  const stop = () => void s.close().then(() => process.exit(0));
+  process.once('SIGTERM', stop).once('SIGINT', stop);
+  await s.app.listen({ host: config.host, port: config.port });
+  if (cluster.isPrimary) s.app.log.info(`Skyport listening at ${config.publicUrl} (storage: ${s.storage.kind}, data dir: ${config.dataDir})`);
+}

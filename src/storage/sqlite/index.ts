@@ -1,0 +1,244 @@
+/**
+ * Embedded storage: SQLite through better-sqlite3, WAL mode, one file under the data dir.
+ * Several processes on one machine may share the file (WAL allows concurrent readers and one writer;
+ * `busy_timeout` makes writers wait instead of failing).
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+import {
+  auditFromRow,
+  clientFromRow,
+  collectionFromRow,
+  keyFromRow,
+  revocationFromRow,
+  secretsByClient,
+} from '../rows.js';
+import {
+  ConflictError,
+  type AuditEntry,
+  type ClientPatch,
+  type ClientRecord,
+  type ClientSecretRecord,
+  type CollectionRecord,
+  type Organization,
+  type RevocationRecord,
+  type SigningKeyRecord,
+  type Storage,
+} from '../types.js';
+
+type Row = Record<string, unknown>;
+
+function conflict<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_CONSTRAINT_UNIQUE') || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      throw new ConflictError((e as Error).message);
+    }
+    throw e;
+  }
+}
+
+export class SqliteStorage implements Storage {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly stmts = new Map<string, Database.Statement>();
+
+  /** Opens (creating if needed) the database file; `:memory:` for tests that need no file. */
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  private q(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  async migrate(): Promise<number> {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const apply = this.db.transaction(() => {
+      const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+      let v = row.v ?? 0;
+      for (; v < SQLITE_MIGRATIONS.length; v++) {
+        this.db.exec(SQLITE_MIGRATIONS[v]!);
+        this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(v + 1, Date.now());
+      }
+      return v;
+    });
+    return apply.immediate();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return (this.q('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+  async setMetaIfAbsent(key: string, value: string): Promise<string> {
+    this.q('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);
+    return (await this.getMeta(key))!;
+  }
+  async setMeta(key: string, value: string): Promise<void> {
+    this.q('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  private insertClient(c: ClientRecord): void {
+    this.q(
+      `INSERT INTO clients (client_id, org_id, name, root_scope, permissions, is_root, enabled, created_at, updated_at, created_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(c.clientId, c.orgId, c.name, c.rootScope, c.permissions.join(' '), c.isRoot ? 1 : 0, c.enabled ? 1 : 0, c.createdAt, c.updatedAt, c.createdBy);
+    for (const s of c.secrets) this.insertSecret(c.clientId, s);
+  }
+  private insertSecret(clientId: string, s: ClientSecretRecord): void {
+    this.q('INSERT INTO client_secrets (id, client_id, hash, hint, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      s.id, clientId, s.hash, s.hint, s.createdAt, s.expiresAt,
+    );
+  }
+
+  async createOrganization(org: Organization, clients: ClientRecord[]): Promise<void> {
+    conflict(() =>
+      this.db.transaction(() => {
+        this.q('INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)').run(org.id, org.name, org.createdAt);
+        for (const c of clients) this.insertClient(c);
+      })(),
+    );
+  }
+  async getOrganization(id: string): Promise<Organization | undefined> {
+    const r = this.q('SELECT * FROM organizations WHERE id = ?').get(id) as Row | undefined;
+    return r && { id: r.id as string, name: r.name as string, createdAt: r.created_at as number };
+  }
+  async getOrganizationByName(name: string): Promise<Organization | undefined> {
+    const r = this.q('SELECT * FROM organizations WHERE name = ?').get(name) as Row | undefined;
+    return r && { id: r.id as string, name: r.name as string, createdAt: r.created_at as number };
+  }
+  async listOrganizations(): Promise<Organization[]> {
+    return (this.q('SELECT * FROM organizations ORDER BY created_at, id').all() as Row[]).map((r) => ({
+      id: r.id as string,
+      name: r.name as string,
+      createdAt: r.created_at as number,
+    }));
+  }
+
+  async createClient(client: ClientRecord): Promise<void> {
+    conflict(() => this.db.transaction(() => this.insertClient(client))());
+  }
+  async getClient(clientId: string): Promise<ClientRecord | undefined> {
+    const r = this.q('SELECT * FROM clients WHERE client_id = ?').get(clientId) as Row | undefined;
+    if (!r) return undefined;
+    const secrets = secretsByClient(this.q('SELECT * FROM client_secrets WHERE client_id = ? ORDER BY created_at').all(clientId) as Row[]);
+    return clientFromRow(r, secrets.get(clientId) ?? []);
+  }
+  async listClients(orgId?: string): Promise<ClientRecord[]> {
+    const rows = (orgId
+      ? this.q('SELECT * FROM clients WHERE org_id = ? ORDER BY created_at, client_id').all(orgId)
+      : this.q('SELECT * FROM clients ORDER BY created_at, client_id').all()) as Row[];
+    const secrets = secretsByClient(
+      (orgId
+        ? this.q('SELECT s.* FROM client_secrets s JOIN clients c USING (client_id) WHERE c.org_id = ? ORDER BY s.created_at').all(orgId)
+        : this.q('SELECT * FROM client_secrets ORDER BY created_at').all()) as Row[],
+    );
+    return rows.map((r) => clientFromRow(r, secrets.get(r.client_id as string) ?? []));
+  }
+  async updateClient(clientId: string, patch: ClientPatch, now: number): Promise<ClientRecord | undefined> {
+    const sets: string[] = ['updated_at = ?'];
+    const args: unknown[] = [now];
+    if (patch.name !== undefined) (sets.push('name = ?'), args.push(patch.name));
+    if (patch.permissions !== undefined) (sets.push('permissions = ?'), args.push(patch.permissions.join(' ')));
+    if (patch.enabled !== undefined) (sets.push('enabled = ?'), args.push(patch.enabled ? 1 : 0));
+    const res = this.db.prepare(`UPDATE clients SET ${sets.join(', ')} WHERE client_id = ?`).run(...args, clientId);
+    return res.changes ? this.getClient(clientId) : undefined;
+  }
+  async deleteClient(clientId: string): Promise<boolean> {
+    return this.q('DELETE FROM clients WHERE client_id = ?').run(clientId).changes > 0;
+  }
+  async rotateClientSecret(clientId: string, secret: ClientSecretRecord, previousExpiresAt: number, now: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (!this.q('SELECT 1 FROM clients WHERE client_id = ?').get(clientId)) return false;
+      this.q('DELETE FROM client_secrets WHERE client_id = ? AND expires_at IS NOT NULL').run(clientId);
+      if (previousExpiresAt <= now) this.q('DELETE FROM client_secrets WHERE client_id = ?').run(clientId);
+      else this.q('UPDATE client_secrets SET expires_at = ? WHERE client_id = ?').run(previousExpiresAt, clientId);
+      this.insertSecret(clientId, secret);
+      return true;
+    }).immediate();
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return (this.q('SELECT * FROM signing_keys ORDER BY created_at, kid').all() as Row[]).map(keyFromRow);
+  }
+  async insertSigningKey(k: SigningKeyRecord): Promise<void> {
+    this.insertKey(k);
+  }
+  private insertKey(k: SigningKeyRecord): void {
+    conflict(() =>
+      this.q(
+        `INSERT INTO signing_keys (kid, alg, public_jwk, private_key, status, created_at, activated_at, retired_at, publish_until)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(k.kid, k.alg, JSON.stringify(k.publicJwk), k.privateKey, k.status, k.createdAt, k.activatedAt, k.retiredAt, k.publishUntil),
+    );
+  }
+  async rotateSigningKeys(alg: string, newNext: SigningKeyRecord, now: number, publishUntil: number): Promise<void> {
+    this.db.transaction(() => {
+      this.q("UPDATE signing_keys SET status = 'retired', retired_at = ?, publish_until = ? WHERE alg = ? AND status = 'current'").run(now, publishUntil, alg);
+      this.q("UPDATE signing_keys SET status = 'current', activated_at = ? WHERE alg = ? AND status = 'next'").run(now, alg);
+      this.insertKey(newNext);
+    }).immediate();
+  }
+  async deleteSigningKeysPublishedBefore(now: number): Promise<number> {
+    return this.q("DELETE FROM signing_keys WHERE status = 'retired' AND publish_until < ?").run(now).changes;
+  }
+
+  async addRevocation(r: RevocationRecord): Promise<void> {
+    this.q('INSERT INTO revocations (kind, subject, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      r.kind, r.subject, r.notBefore, r.expiresAt, r.createdAt,
+    );
+  }
+  async listRevocations(since: number, now: number): Promise<RevocationRecord[]> {
+    return (this.q('SELECT * FROM revocations WHERE created_at >= ? AND expires_at > ? ORDER BY created_at').all(since, now) as Row[]).map(revocationFromRow);
+  }
+
+  async appendAudit(e: AuditEntry): Promise<void> {
+    this.q('INSERT INTO audit_log (at, org_id, actor, action, target, outcome, source_ip, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      e.at, e.orgId, e.actor, e.action, e.target, e.outcome, e.sourceIp, JSON.stringify(e.details),
+    );
+  }
+  async listAudit(orgId: string | null, limit: number, beforeId?: string): Promise<AuditEntry[]> {
+    const before = beforeId === undefined ? Number.MAX_SAFE_INTEGER : Number(beforeId);
+    const rows = (orgId === null
+      ? this.q('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?').all(before, limit)
+      : this.q('SELECT * FROM audit_log WHERE org_id = ? AND id < ? ORDER BY id DESC LIMIT ?').all(orgId, before, limit)) as Row[];
+    return rows.map(auditFromRow);
+  }
+
+  async upsertCollection(c: CollectionRecord): Promise<void> {
+    this.q(
+      `INSERT INTO collections (id, access, owner_org_id, body, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET access = excluded.access, owner_org_id = excluded.owner_org_id, body = excluded.body, updated_at = excluded.updated_at`,
+    ).run(c.id, c.access, c.ownerOrgId, JSON.stringify(c.body), c.updatedAt);
+  }
+  async grantCollection(collectionId: string, orgId: string): Promise<void> {
+    this.q('INSERT INTO collection_grants (collection_id, org_id) VALUES (?, ?) ON CONFLICT DO NOTHING').run(collectionId, orgId);
+  }
+  async listCollectionsFor(orgId: string): Promise<CollectionRecord[]> {
+    return (
+      this.q(
+        `SELECT * FROM collections c WHERE c.access = 'open'
+           OR (c.access = 'private' AND c.owner_org_id = ?)
+           OR (c.access = 'licensed' AND EXISTS (SELECT 1 FROM collection_grants g WHERE g.collection_id = c.id AND g.org_id = ?))
+         ORDER BY c.id`,
+      ).all(orgId, orgId) as Row[]
+    ).map(collectionFromRow);
+  }
+}

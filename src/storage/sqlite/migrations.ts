@@ -1,0 +1,54 @@
+/** Versioned schema of the embedded store. Append only: never edit a migration that has shipped. */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  // 1: foundation — organizations, clients, secrets, keys, revocations, audit, minimal catalog
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE organizations (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL
+  );
+  CREATE TABLE clients (
+    client_id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    root_scope TEXT NOT NULL CHECK (root_scope IN ('admin','tasking','read-only')),
+    permissions TEXT NOT NULL,
+    is_root INTEGER NOT NULL,
+    enabled INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    created_by TEXT
+  );
+  CREATE INDEX clients_org ON clients(org_id);
+  CREATE TABLE client_secrets (
+    id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    hash TEXT NOT NULL, hint TEXT NOT NULL,
+    created_at INTEGER NOT NULL, expires_at INTEGER
+  );
+  CREATE INDEX client_secrets_client ON client_secrets(client_id);
+  CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY, alg TEXT NOT NULL, public_jwk TEXT NOT NULL, private_key TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('next','current','retired')),
+    created_at INTEGER NOT NULL, activated_at INTEGER, retired_at INTEGER, publish_until INTEGER
+  );
+  CREATE TABLE revocations (
+    kind TEXT NOT NULL, subject TEXT NOT NULL, not_before INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL
+  );
+  CREATE INDEX revocations_created ON revocations(created_at);
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, org_id TEXT, actor TEXT NOT NULL,
+    action TEXT NOT NULL, target TEXT, outcome TEXT NOT NULL, source_ip TEXT, details TEXT NOT NULL
+  );
+  CREATE INDEX audit_org ON audit_log(org_id, id);
+  CREATE TABLE collections (
+    id TEXT PRIMARY KEY, access TEXT NOT NULL CHECK (access IN ('open','licensed','private')),
+    owner_org_id TEXT, body TEXT NOT NULL, updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE collection_grants (
+    collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    org_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    PRIMARY KEY (collection_id, org_id)
+  );
+  `,
+];

@@ -1,0 +1,153 @@
+/**
+ * The storage port: everything Skyport persists goes through this interface, implemented by the
+ * embedded SQLite adapter (`storage/sqlite`) and the PostgreSQL adapter (`storage/postgres`).
+ * One contract test suite (`test/storage/contract.test.ts`) runs against both.
+ *
+ * Conventions: all times are epoch milliseconds (UTC); ids are opaque strings; methods reject with
+ * `ConflictError` when a unique constraint is violated and resolve `undefined` for "not found".
+ */
+import type { Permission, RootScope } from '../access/permissions.js';
+
+export interface Organization {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+/** A hashed client secret. `expiresAt` is null while the secret is current, set during a rotation grace period. */
+export interface ClientSecretRecord {
+  id: string;
+  /** Keyed hash (HMAC-SHA-256, base64url) of the secret; the secret itself is never stored. */
+  hash: string;
+  /** Last four characters of the secret, so an operator can tell two secrets apart. */
+  hint: string;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+/** An API client (a machine identity) living under one root scope of one organization. */
+export interface ClientRecord {
+  clientId: string;
+  orgId: string;
+  name: string;
+  rootScope: RootScope;
+  permissions: Permission[];
+  /** Root credentials are the three clients created with the organization; only the operator can disable them. */
+  isRoot: boolean;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+  /** client_id of the admin client that created it, or null when created by the operator. */
+  createdBy: string | null;
+  secrets: ClientSecretRecord[];
+}
+
+export type ClientPatch = Partial<Pick<ClientRecord, 'name' | 'permissions' | 'enabled'>>;
+
+export type KeyStatus = 'next' | 'current' | 'retired';
+
+/** A signing key. `privateKey` is PKCS#8 PEM, or an `enc:v1:` envelope when an encryption key is configured. */
+export interface SigningKeyRecord {
+  kid: string;
+  alg: string;
+  publicJwk: Record<string, unknown>;
+  privateKey: string;
+  status: KeyStatus;
+  createdAt: number;
+  activatedAt: number | null;
+  retiredAt: number | null;
+  /** A retired key stays in the JWKS until this time (its last token's expiry plus skew). */
+  publishUntil: number | null;
+}
+
+/**
+ * A revocation: `token` revokes one JWT by `jti`; `client` revokes every token of a client issued
+ * before `notBefore` (disable, delete, secret compromise). Rows can be forgotten after `expiresAt`.
+ */
+export interface RevocationRecord {
+  kind: 'token' | 'client';
+  subject: string;
+  notBefore: number;
+  expiresAt: number;
+  createdAt: number;
+}
+
+export interface AuditEntry {
+  id?: string;
+  at: number;
+  orgId: string | null;
+  /** Who acted: a client_id, `operator`, or `anonymous`. */
+  actor: string;
+  action: string;
+  target: string | null;
+  outcome: 'success' | 'failure';
+  sourceIp: string | null;
+  details: Record<string, unknown>;
+}
+
+export type CollectionAccess = 'open' | 'licensed' | 'private';
+
+export interface CollectionRecord {
+  id: string;
+  access: CollectionAccess;
+  /** Owner organization for `private` collections; null otherwise. */
+  ownerOrgId: string | null;
+  body: Record<string, unknown>;
+  updatedAt: number;
+}
+
+/** Raised by adapters when a unique constraint is violated. */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+export interface Storage {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Applies pending migrations; safe to call from several instances at once. Returns the schema version. */
+  migrate(): Promise<number>;
+  close(): Promise<void>;
+
+  getMeta(key: string): Promise<string | undefined>;
+  /** Stores `value` unless the key exists; returns the value that won (first writer wins across instances). */
+  setMetaIfAbsent(key: string, value: string): Promise<string>;
+  setMeta(key: string, value: string): Promise<void>;
+
+  /** Creates an organization and its clients atomically. */
+  createOrganization(org: Organization, clients: ClientRecord[]): Promise<void>;
+  getOrganization(id: string): Promise<Organization | undefined>;
+  getOrganizationByName(name: string): Promise<Organization | undefined>;
+  listOrganizations(): Promise<Organization[]>;
+
+  createClient(client: ClientRecord): Promise<void>;
+  getClient(clientId: string): Promise<ClientRecord | undefined>;
+  listClients(orgId?: string): Promise<ClientRecord[]>;
+  updateClient(clientId: string, patch: ClientPatch, now: number): Promise<ClientRecord | undefined>;
+  deleteClient(clientId: string): Promise<boolean>;
+  /**
+   * Adds `secret` as the client's current secret. Secrets already expired are dropped; the previous
+   * current secret(s) expire at `previousExpiresAt` (dropped at once when it is `<= now`), so at most
+   * two secrets are ever valid.
+   */
+  rotateClientSecret(clientId: string, secret: ClientSecretRecord, previousExpiresAt: number, now: number): Promise<boolean>;
+
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  insertSigningKey(key: SigningKeyRecord): Promise<void>;
+  /** Atomically: current → retired (publishUntil), next → current, insert `newNext`. */
+  rotateSigningKeys(alg: string, newNext: SigningKeyRecord, now: number, publishUntil: number): Promise<void>;
+  deleteSigningKeysPublishedBefore(now: number): Promise<number>;
+
+  addRevocation(r: RevocationRecord): Promise<void>;
+  /** Revocations created at or after `since` and not yet expired at `now`. */
+  listRevocations(since: number, now: number): Promise<RevocationRecord[]>;
+
+  appendAudit(e: AuditEntry): Promise<void>;
+  listAudit(orgId: string | null, limit: number, beforeId?: string): Promise<AuditEntry[]>;
+
+  upsertCollection(c: CollectionRecord): Promise<void>;
+  grantCollection(collectionId: string, orgId: string): Promise<void>;
+  /** Collections the organization is entitled to: open, licensed to it, or private to it. */
+  listCollectionsFor(orgId: string): Promise<CollectionRecord[]>;
+}
