@@ -61,7 +61,11 @@ export function writeCredentialFiles(
  * its credentials under `<data dir>/credentials/` and loads the demo collections. Returns the
  * credential paths when it did so, undefined otherwise (not first start, demo off, or another instance did it).
  */
-export async function bootstrapDemo(storage: Storage, hasher: SecretHasher, config: Config): Promise<Record<RootScope, string> | undefined> {
+export async function bootstrapDemo(
+  storage: Storage,
+  hasher: SecretHasher,
+  config: Config,
+): Promise<Record<RootScope, string> | undefined> {
   const me = randomUUID();
   if ((await storage.setMetaIfAbsent('initialized_by', me)) !== me || !config.demo) return undefined;
   const now = Date.now();

@@ -73,11 +73,19 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
       await keys.refresh();
       await revocations.sync();
     };
-    const timer = setInterval(() => sync().catch((e: Error) => app.log.warn({ errMessage: e.message }, 'storage sync failed; retrying')), config.syncInterval);
+    const timer = setInterval(
+      () => sync().catch((e: Error) => app.log.warn({ errMessage: e.message }, 'storage sync failed; retrying')),
+      config.syncInterval,
+    );
     timer.unref();
     let closed = false;
     return {
-      app, storage, keys, revocations, config, sync,
+      app,
+      storage,
+      keys,
+      revocations,
+      config,
+      sync,
       async close() {
         if (closed) return;
         closed = true;
@@ -101,7 +109,9 @@ async function prepare(config: Config): Promise<void> {
     if (files) {
       console.log(`First start: created the demo organization. Its root credentials (mode 0600):`);
       for (const [scope, file] of Object.entries(files)) console.log(`  ${scope.padEnd(9)} ${file}`);
-      console.log(`Try:\n  curl -s ${config.publicUrl}/oauth2/token -d grant_type=client_credentials \\\n    -d client_id=$(node -p "require('${files['read-only']}').client_id") \\\n    -d client_secret=$(node -p "require('${files['read-only']}').client_secret")`);
+      console.log(
+        `Try:\n  curl -s ${config.publicUrl}/oauth2/token -d grant_type=client_credentials \\\n    -d client_id=$(node -p "require('${files['read-only']}').client_id") \\\n    -d client_secret=$(node -p "require('${files['read-only']}').client_secret")`,
+      );
     }
   } finally {
     await s.close();
@@ -120,12 +130,15 @@ export async function serve(config: Config): Promise<void> {
       for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
     };
     process.once('SIGTERM', stop).once('SIGINT', stop);
-    console.log(`Skyport listening at ${config.publicUrl} (${config.workers} workers, storage: ${config.databaseUrl ? 'postgres' : 'sqlite'})`);
+    console.log(
+      `Skyport listening at ${config.publicUrl} (${config.workers} workers, storage: ${config.databaseUrl ? 'postgres' : 'sqlite'})`,
+    );
     return;
   }
   const s = await createSkyport(config);
   const stop = () => void s.close().then(() => process.exit(0));
   process.once('SIGTERM', stop).once('SIGINT', stop);
   await s.app.listen({ host: config.host, port: config.port });
-  if (cluster.isPrimary) s.app.log.info(`Skyport listening at ${config.publicUrl} (storage: ${s.storage.kind}, data dir: ${config.dataDir})`);
+  if (cluster.isPrimary)
+    s.app.log.info(`Skyport listening at ${config.publicUrl} (storage: ${s.storage.kind}, data dir: ${config.dataDir})`);
 }

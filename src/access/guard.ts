@@ -24,7 +24,14 @@ export function bearerToken(req: FastifyRequest): string | undefined {
   const elsewhere = (query && 'access_token' in query) || (body && typeof body === 'object' && 'access_token' in body);
   const header = req.headers.authorization;
   if (elsewhere) {
-    throw new BearerError(400, 'invalid_request', header ? 'send the access token one way only: the Authorization header' : 'access tokens are accepted in the Authorization header only', REALM);
+    throw new BearerError(
+      400,
+      'invalid_request',
+      header
+        ? 'send the access token one way only: the Authorization header'
+        : 'access tokens are accepted in the Authorization header only',
+      REALM,
+    );
   }
   if (header === undefined) return undefined;
   const m = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);

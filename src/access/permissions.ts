@@ -65,10 +65,6 @@ export function grantedPermissions(
   const ceiling = ROOT_SCOPE_CEILING[rootScope];
   const onApi = API_PERMISSIONS[api];
   return PERMISSIONS.filter(
-    (p) =>
-      clientPermissions.includes(p) &&
-      ceiling.includes(p) &&
-      onApi.includes(p) &&
-      (requested === undefined || requested.includes(p)),
+    (p) => clientPermissions.includes(p) && ceiling.includes(p) && onApi.includes(p) && (requested === undefined || requested.includes(p)),
   );
 }

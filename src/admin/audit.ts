@@ -9,7 +9,10 @@ const Query = Type.Object(
   { additionalProperties: false },
 );
 
-export async function auditRoutes(app: FastifyInstance, deps: { storage: Storage; guard: (p: Permission) => preHandlerAsyncHookHandler }): Promise<void> {
+export async function auditRoutes(
+  app: FastifyInstance,
+  deps: { storage: Storage; guard: (p: Permission) => preHandlerAsyncHookHandler },
+): Promise<void> {
   app.get<{ Querystring: Static<typeof Query> }>(
     '/admin/audit',
     { preHandler: deps.guard('admin:read'), config: { errorStyle: 'management' }, schema: { querystring: Query } },

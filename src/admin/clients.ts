@@ -63,8 +63,23 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
   const read = { preHandler: deps.guard('admin:read'), config: { errorStyle: 'management' as const } };
   const write = { preHandler: deps.guard('admin:write'), config: { errorStyle: 'management' as const } };
 
-  const audit = (req: FastifyRequest, action: string, target: string | null, outcome: 'success' | 'failure', details: Record<string, unknown> = {}) =>
-    deps.storage.appendAudit({ at: Date.now(), orgId: req.principal!.orgId, actor: req.principal!.clientId, action, target, outcome, sourceIp: req.ip, details });
+  const audit = (
+    req: FastifyRequest,
+    action: string,
+    target: string | null,
+    outcome: 'success' | 'failure',
+    details: Record<string, unknown> = {},
+  ) =>
+    deps.storage.appendAudit({
+      at: Date.now(),
+      orgId: req.principal!.orgId,
+      actor: req.principal!.clientId,
+      action,
+      target,
+      outcome,
+      sourceIp: req.ip,
+      details,
+    });
 
   /** The target client if it belongs to the caller's organization; 404 otherwise (isolation). */
   const own = async (req: IdReq): Promise<ClientRecord> => {
@@ -74,7 +89,13 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
   };
 
   /** Runs a write, auditing it as success or (for refusals) failure. */
-  const audited = async <T>(req: FastifyRequest, action: string, target: string | null, fn: () => Promise<T>, details: Record<string, unknown> = {}): Promise<T> => {
+  const audited = async <T>(
+    req: FastifyRequest,
+    action: string,
+    target: string | null,
+    fn: () => Promise<T>,
+    details: Record<string, unknown> = {},
+  ): Promise<T> => {
     try {
       const out = await fn();
       await audit(req, action, target, 'success', details);
@@ -97,14 +118,27 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
 
   app.post<{ Body: Static<typeof CreateBody> }>('/admin/clients', { ...write, schema: { body: CreateBody } }, async (req, reply) => {
     const b = req.body;
-    const { client, secret } = await audited(req, 'client.create', null, () =>
-      createClient(deps, { orgId: req.principal!.orgId, name: b.name, rootScope: b.root_scope, permissions: b.permissions, createdBy: req.principal!.clientId }),
-    { root_scope: b.root_scope, permissions: b.permissions ?? 'all' });
+    const { client, secret } = await audited(
+      req,
+      'client.create',
+      null,
+      () =>
+        createClient(deps, {
+          orgId: req.principal!.orgId,
+          name: b.name,
+          rootScope: b.root_scope,
+          permissions: b.permissions,
+          createdBy: req.principal!.clientId,
+        }),
+      { root_scope: b.root_scope, permissions: b.permissions ?? 'all' },
+    );
     reply.code(201).header('location', `/admin/clients/${client.clientId}`).header('cache-control', 'no-store');
     return { ...clientView(client), client_secret: secret };
   });
 
-  app.get<{ Params: Static<typeof IdParams> }>('/admin/clients/:client_id', { ...read, schema: { params: IdParams } }, async (req) => clientView(await own(req)));
+  app.get<{ Params: Static<typeof IdParams> }>('/admin/clients/:client_id', { ...read, schema: { params: IdParams } }, async (req) =>
+    clientView(await own(req)),
+  );
 
   app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchBody> }>(
     '/admin/clients/:client_id',
@@ -112,30 +146,41 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
     async (req) => {
       const c = await own(req);
       const b = req.body;
-      return audited(req, 'client.update', c.clientId, async () => {
-        if (b.permissions !== undefined) noSelfOrRoot(req.principal!, c, 'change the permissions of', 'given other permissions');
-        if (b.enabled !== undefined && b.enabled !== c.enabled) noSelfOrRoot(req.principal!, c, b.enabled ? 'enable' : 'disable', b.enabled ? 'enabled' : 'disabled');
-        const permissions = b.permissions === undefined ? undefined : checkPermissions(c.rootScope, b.permissions);
-        const now = Date.now();
-        let updated = await deps.storage.updateClient(c.clientId, { name: b.name, permissions }, now);
-        if (b.enabled !== undefined) updated = await setEnabled(deps, c.clientId, b.enabled, now);
-        // Narrowed permissions apply to new tokens at once and to live ones through revocation.
-        if (permissions && c.permissions.some((p) => !permissions.includes(p))) {
-          await revokeClientTokens(deps, c.clientId, now);
-        }
-        return clientView(updated ?? c);
-      }, { changed: Object.keys(b) });
+      return audited(
+        req,
+        'client.update',
+        c.clientId,
+        async () => {
+          if (b.permissions !== undefined) noSelfOrRoot(req.principal!, c, 'change the permissions of', 'given other permissions');
+          if (b.enabled !== undefined && b.enabled !== c.enabled)
+            noSelfOrRoot(req.principal!, c, b.enabled ? 'enable' : 'disable', b.enabled ? 'enabled' : 'disabled');
+          const permissions = b.permissions === undefined ? undefined : checkPermissions(c.rootScope, b.permissions);
+          const now = Date.now();
+          let updated = await deps.storage.updateClient(c.clientId, { name: b.name, permissions }, now);
+          if (b.enabled !== undefined) updated = await setEnabled(deps, c.clientId, b.enabled, now);
+          // Narrowed permissions apply to new tokens at once and to live ones through revocation.
+          if (permissions && c.permissions.some((p) => !permissions.includes(p))) {
+            await revokeClientTokens(deps, c.clientId, now);
+          }
+          return clientView(updated ?? c);
+        },
+        { changed: Object.keys(b) },
+      );
     },
   );
 
   for (const enabled of [false, true]) {
-    app.post<{ Params: Static<typeof IdParams> }>(`/admin/clients/:client_id/${enabled ? 'enable' : 'disable'}`, { ...write, schema: { params: IdParams } }, async (req) => {
-      const c = await own(req);
-      return audited(req, enabled ? 'client.enable' : 'client.disable', c.clientId, async () => {
-        noSelfOrRoot(req.principal!, c, enabled ? 'enable' : 'disable', enabled ? 'enabled' : 'disabled');
-        return clientView((await setEnabled(deps, c.clientId, enabled)) ?? c);
-      });
-    });
+    app.post<{ Params: Static<typeof IdParams> }>(
+      `/admin/clients/:client_id/${enabled ? 'enable' : 'disable'}`,
+      { ...write, schema: { params: IdParams } },
+      async (req) => {
+        const c = await own(req);
+        return audited(req, enabled ? 'client.enable' : 'client.disable', c.clientId, async () => {
+          noSelfOrRoot(req.principal!, c, enabled ? 'enable' : 'disable', enabled ? 'enabled' : 'disabled');
+          return clientView((await setEnabled(deps, c.clientId, enabled)) ?? c);
+        });
+      },
+    );
   }
 
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof RotateBody> }>(
@@ -144,14 +189,20 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
     async (req, reply) => {
       const c = await own(req);
       const grace = req.body?.grace_period_seconds ?? 0;
-      const out = await audited(req, 'client.rotate_secret', c.clientId, async () => {
-        if (c.isRoot && !(await isAdminRoot(req.principal!))) {
-          throw forbidden('only the admin root credential may rotate the secrets of root credentials');
-        }
-        const r = await rotateSecret(deps, c.clientId, grace);
-        if (!r) throw notFound('client');
-        return r;
-      }, { grace_period_seconds: grace });
+      const out = await audited(
+        req,
+        'client.rotate_secret',
+        c.clientId,
+        async () => {
+          if (c.isRoot && !(await isAdminRoot(req.principal!))) {
+            throw forbidden('only the admin root credential may rotate the secrets of root credentials');
+          }
+          const r = await rotateSecret(deps, c.clientId, grace);
+          if (!r) throw notFound('client');
+          return r;
+        },
+        { grace_period_seconds: grace },
+      );
       reply.header('cache-control', 'no-store');
       return {
         client_id: c.clientId,
@@ -161,20 +212,28 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
     },
   );
 
-  app.post<{ Params: Static<typeof IdParams> }>('/admin/clients/:client_id/revoke-tokens', { ...write, schema: { params: IdParams } }, async (req, reply) => {
-    const c = await own(req);
-    await audited(req, 'client.revoke_tokens', c.clientId, () => revokeClientTokens(deps, c.clientId));
-    return reply.code(204).send();
-  });
+  app.post<{ Params: Static<typeof IdParams> }>(
+    '/admin/clients/:client_id/revoke-tokens',
+    { ...write, schema: { params: IdParams } },
+    async (req, reply) => {
+      const c = await own(req);
+      await audited(req, 'client.revoke_tokens', c.clientId, () => revokeClientTokens(deps, c.clientId));
+      return reply.code(204).send();
+    },
+  );
 
-  app.delete<{ Params: Static<typeof IdParams> }>('/admin/clients/:client_id', { ...write, schema: { params: IdParams } }, async (req, reply) => {
-    const c = await own(req);
-    await audited(req, 'client.delete', c.clientId, async () => {
-      noSelfOrRoot(req.principal!, c, 'delete', 'deleted');
-      await deleteClient(deps, c.clientId);
-    });
-    return reply.code(204).send();
-  });
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/admin/clients/:client_id',
+    { ...write, schema: { params: IdParams } },
+    async (req, reply) => {
+      const c = await own(req);
+      await audited(req, 'client.delete', c.clientId, async () => {
+        noSelfOrRoot(req.principal!, c, 'delete', 'deleted');
+        await deleteClient(deps, c.clientId);
+      });
+      return reply.code(204).send();
+    },
+  );
 
   /** True when the principal is its organization's admin root credential. */
   async function isAdminRoot(p: Principal): Promise<boolean> {

@@ -99,7 +99,12 @@ export async function createClient(
 }
 
 /** Replaces the client's secret; the previous one stays valid for `graceSeconds` (0: stops at once). */
-export async function rotateSecret(deps: AdminDeps, clientId: string, graceSeconds: number, now = Date.now()): Promise<{ secret: string; previousExpiresAt: number | null } | undefined> {
+export async function rotateSecret(
+  deps: AdminDeps,
+  clientId: string,
+  graceSeconds: number,
+  now = Date.now(),
+): Promise<{ secret: string; previousExpiresAt: number | null } | undefined> {
   const secret = generateClientSecret();
   const previousExpiresAt = now + graceSeconds * 1000;
   const ok = await deps.storage.rotateClientSecret(clientId, secretRecord(deps.hasher, secret, now), previousExpiresAt, now);

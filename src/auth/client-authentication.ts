@@ -51,7 +51,10 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
 function safeId(id: string, known: boolean): Record<string, string> {
   if (known) return { client_id: id };
   // Someone may paste a secret into the id field: record only a short digest of unknown ids.
-  return { client_id_sha256: createHash('sha256').update(id).digest('hex').slice(0, 16), ...(looksLikeSecret(id) ? { note: 'id looked like a secret' } : {}) };
+  return {
+    client_id_sha256: createHash('sha256').update(id).digest('hex').slice(0, 16),
+    ...(looksLikeSecret(id) ? { note: 'id looked like a secret' } : {}),
+  };
 }
 
 /**
@@ -60,8 +63,10 @@ function safeId(id: string, known: boolean): Record<string, string> {
  */
 export async function authenticateClient(req: FastifyRequest, params: TokenParams, deps: ClientAuthDeps): Promise<AuthenticatedClient> {
   const basic = basicCredentials(req.headers.authorization);
-  if (basic && params.client_secret !== undefined) throw new InvalidRequest('use one client authentication method: HTTP Basic or client_secret in the body, not both');
-  if (basic && params.client_id !== undefined && params.client_id !== basic.id) throw new InvalidRequest('client_id in the body differs from the Basic credentials');
+  if (basic && params.client_secret !== undefined)
+    throw new InvalidRequest('use one client authentication method: HTTP Basic or client_secret in the body, not both');
+  if (basic && params.client_id !== undefined && params.client_id !== basic.id)
+    throw new InvalidRequest('client_id in the body differs from the Basic credentials');
   const id = basic?.id ?? params.client_id;
   const secret = basic?.secret ?? params.client_secret;
   const method = basic ? 'client_secret_basic' : 'client_secret_post';

@@ -88,23 +88,27 @@ export class KeyStore {
   async init(now = Date.now()): Promise<void> {
     const keys = await this.storage.listSigningKeys();
     const mine = keys.filter((k) => k.alg === this.alg);
-    if (!mine.some((k) => k.status === 'current')) await this.storage.insertSigningKey(await newKeyRecord(this.alg, 'current', now, this.encryptionKey));
-    if (!mine.some((k) => k.status === 'next')) await this.storage.insertSigningKey(await newKeyRecord(this.alg, 'next', now, this.encryptionKey));
+    if (!mine.some((k) => k.status === 'current'))
+      await this.storage.insertSigningKey(await newKeyRecord(this.alg, 'current', now, this.encryptionKey));
+    if (!mine.some((k) => k.status === 'next'))
+      await this.storage.insertSigningKey(await newKeyRecord(this.alg, 'next', now, this.encryptionKey));
     await this.refresh(now);
     if (!this.signer) throw new Error(`no current ${this.alg} signing key after initialisation`);
   }
 
   /** Reloads the key set from storage; cheap when nothing changed. */
   async refresh(now = Date.now()): Promise<void> {
-    const records = (await this.storage.listSigningKeys()).filter(
-      (k) => k.status !== 'retired' || (k.publishUntil ?? 0) > now,
-    );
+    const records = (await this.storage.listSigningKeys()).filter((k) => k.status !== 'retired' || (k.publishUntil ?? 0) > now);
     const fp = records.map((k) => `${k.kid}:${k.status}:${k.publishUntil}`).join(',');
     if (fp === this.fingerprint) return;
     const verification = new Map<string, LoadedKey>();
-    for (const k of records) verification.set(k.kid, { kid: k.kid, alg: k.alg, publicKey: createPublicKey({ key: k.publicJwk as JWK, format: 'jwk' } as never) });
+    for (const k of records)
+      verification.set(k.kid, { kid: k.kid, alg: k.alg, publicKey: createPublicKey({ key: k.publicJwk as JWK, format: 'jwk' } as never) });
     // Instances racing at first start may each create a current key: all agree to sign with the latest activated.
-    const current = records.filter((k) => k.status === 'current' && k.alg === this.alg).sort((a, b) => (a.activatedAt ?? 0) - (b.activatedAt ?? 0) || a.kid.localeCompare(b.kid)).at(-1);
+    const current = records
+      .filter((k) => k.status === 'current' && k.alg === this.alg)
+      .sort((a, b) => (a.activatedAt ?? 0) - (b.activatedAt ?? 0) || a.kid.localeCompare(b.kid))
+      .at(-1);
     if (current) {
       const header = { alg: current.alg, typ: 'at+jwt', kid: current.kid };
       this.signer = {
@@ -166,7 +170,12 @@ export class KeyStore {
     const retiring = before.find((k) => k.status === 'current');
     const promoted = before.find((k) => k.status === 'next');
     if (!promoted) throw new Error(`no next ${this.alg} key to promote; run init first`);
-    await this.storage.rotateSigningKeys(this.alg, await newKeyRecord(this.alg, 'next', now, this.encryptionKey), now, now + maxTokenLifetime);
+    await this.storage.rotateSigningKeys(
+      this.alg,
+      await newKeyRecord(this.alg, 'next', now, this.encryptionKey),
+      now,
+      now + maxTokenLifetime,
+    );
     await this.storage.deleteSigningKeysPublishedBefore(now);
     await this.refresh(now);
     return { retired: retiring?.kid, current: promoted.kid };

@@ -37,7 +37,13 @@ export async function tokenManagementRoutes(app: FastifyInstance, deps: TokenMan
         const p = await deps.verifier.inspect(token);
         // RFC 7009 §2.2: an unknown, invalid or foreign token is not an error; the answer is the same.
         if (p && p.clientId === client.clientId) {
-          await deps.revocations.add({ kind: 'token', subject: p.jti, notBefore: 0, expiresAt: p.exp * 1000 + 60_000, createdAt: Date.now() });
+          await deps.revocations.add({
+            kind: 'token',
+            subject: p.jti,
+            notBefore: 0,
+            expiresAt: p.exp * 1000 + 60_000,
+            createdAt: Date.now(),
+          });
         }
         reply.header('cache-control', 'no-store');
         return reply.code(200).send();

@@ -37,7 +37,11 @@ const operatorAudit = (s: Storage, orgId: string | null, action: string, target:
 
 function table(rows: Record<string, unknown>[], cols: string[]): string {
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(cols.map((c) => c.toUpperCase())), ...rows.map((r) => line(cols.map((c) => String(r[c] ?? ''))))].join('\n');
 }
 
@@ -59,7 +63,8 @@ export function operatorCommands(program: Command): void {
     .option(...dataDirOpt)
     .addHelpText('after', '\nExample:\n  skyport org create acme --out ./acme-creds')
     .action(async (name: string, opts: { out?: string; dataDir?: string }) => {
-      if (!/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(name)) throw new UsageError('an organization name is 1-64 letters, digits, spaces, dots, dashes or underscores');
+      if (!/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(name))
+        throw new UsageError('an organization name is 1-64 letters, digits, spaces, dots, dashes or underscores');
       const c = config(opts);
       await withStorage(c, async (s) => {
         const hasher = new SecretHasher(await loadHashKey(s, c.encryptionKey));
@@ -84,7 +89,11 @@ export function operatorCommands(program: Command): void {
     .option(...dataDirOpt)
     .action(async (opts: { json?: boolean; dataDir?: string }) => {
       await withStorage(config(opts), async (s) => {
-        const orgs = (await s.listOrganizations()).map((o) => ({ id: o.id, name: o.name, created_at: new Date(o.createdAt).toISOString() }));
+        const orgs = (await s.listOrganizations()).map((o) => ({
+          id: o.id,
+          name: o.name,
+          created_at: new Date(o.createdAt).toISOString(),
+        }));
         console.log(opts.json ? JSON.stringify(orgs, null, 2) : table(orgs, ['id', 'name', 'created_at']));
       });
     });
@@ -104,9 +113,17 @@ export function operatorCommands(program: Command): void {
           if (!orgId) throw new UsageError(`no organization named "${opts.org}"`);
         }
         const orgNames = new Map((await s.listOrganizations()).map((o) => [o.id, o.name]));
-        const rows: Record<string, unknown>[] = (await s.listClients(orgId)).map((c) => ({ ...clientView(c), organization: orgNames.get(c.orgId) }));
+        const rows: Record<string, unknown>[] = (await s.listClients(orgId)).map((c) => ({
+          ...clientView(c),
+          organization: orgNames.get(c.orgId),
+        }));
         if (opts.json) return console.log(JSON.stringify(rows, null, 2));
-        console.log(table(rows.map((r) => ({ ...r, permissions: (r.permissions as string[]).join(' ') })), ['client_id', 'organization', 'name', 'root_scope', 'enabled', 'permissions']));
+        console.log(
+          table(
+            rows.map((r) => ({ ...r, permissions: (r.permissions as string[]).join(' ') })),
+            ['client_id', 'organization', 'name', 'root_scope', 'enabled', 'permissions'],
+          ),
+        );
       });
     });
   for (const enabled of [false, true]) {
@@ -118,7 +135,11 @@ export function operatorCommands(program: Command): void {
         const c = config(opts);
         await withStorage(c, async (s) => {
           const revocationTtl = (maxTokenTtl(c) + c.clockSkew) * 1000;
-          const updated = await setEnabled({ storage: s, hasher: undefined as never, revocations: new RevocationList(s), revocationTtl }, clientId, enabled);
+          const updated = await setEnabled(
+            { storage: s, hasher: undefined as never, revocations: new RevocationList(s), revocationTtl },
+            clientId,
+            enabled,
+          );
           if (!updated) throw new UsageError(`no client ${clientId}`);
           await operatorAudit(s, updated.orgId, enabled ? 'client.enable' : 'client.disable', clientId);
           console.log(`${enabled ? 'Enabled' : 'Disabled'} ${clientId} (${updated.name})`);
@@ -129,7 +150,9 @@ export function operatorCommands(program: Command): void {
   const keys = program.command('keys').description('signing keys');
   keys
     .command('rotate')
-    .description('promote the published next key to signing, retire the current one (published until its tokens expire), publish a new next key')
+    .description(
+      'promote the published next key to signing, retire the current one (published until its tokens expire), publish a new next key',
+    )
     .option(...dataDirOpt)
     .action(async (opts: { dataDir?: string }) => {
       const c = config(opts);
@@ -138,7 +161,9 @@ export function operatorCommands(program: Command): void {
         await ks.init();
         const r = await ks.rotate((maxTokenTtl(c) + c.clockSkew) * 1000 + c.syncInterval);
         await operatorAudit(s, null, 'keys.rotate', r.current, { retired: r.retired, alg: c.signingAlg });
-        console.log(`${c.signingAlg}: now signing with ${r.current}; ${r.retired ?? 'no key'} retired and published until its tokens expire.`);
+        console.log(
+          `${c.signingAlg}: now signing with ${r.current}; ${r.retired ?? 'no key'} retired and published until its tokens expire.`,
+        );
       });
     });
   keys

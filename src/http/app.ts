@@ -103,13 +103,27 @@ export function createApp(opts: AppOptions): FastifyInstance {
       return sendProblem(reply, style, client.status, client.status === 413 ? 'PayloadTooLarge' : 'BadRequest', client.description);
     }
     // Server fault: log what and where, never the request body; stack only at debug level.
-    req.log.error({ errName: err.name, errCode: err.code, errMessage: err.message, ...(['debug', 'trace'].includes(req.log.level) ? { stack: err.stack } : {}) }, 'internal error');
+    req.log.error(
+      {
+        errName: err.name,
+        errCode: err.code,
+        errMessage: err.message,
+        ...(['debug', 'trace'].includes(req.log.level) ? { stack: err.stack } : {}),
+      },
+      'internal error',
+    );
     return sendProblem(reply, style, 500, style === 'oauth' ? 'server_error' : 'InternalServerError', 'internal error');
   });
 
   app.setNotFoundHandler((req, reply) => {
     const style = styleOf(req);
-    return sendProblem(reply, style, 404, style === 'oauth' ? 'invalid_request' : 'NotFound', `no resource at ${req.method} ${pathOnly(req.url).slice(0, 200)}`);
+    return sendProblem(
+      reply,
+      style,
+      404,
+      style === 'oauth' ? 'invalid_request' : 'NotFound',
+      `no resource at ${req.method} ${pathOnly(req.url).slice(0, 200)}`,
+    );
   });
 
   return app;

@@ -4,14 +4,7 @@
  */
 import pg from 'pg';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
-import {
-  auditFromRow,
-  clientFromRow,
-  collectionFromRow,
-  keyFromRow,
-  revocationFromRow,
-  secretsByClient,
-} from '../rows.js';
+import { auditFromRow, clientFromRow, collectionFromRow, keyFromRow, revocationFromRow, secretsByClient } from '../rows.js';
 import {
   ConflictError,
   type AuditEntry,
@@ -97,7 +90,10 @@ export class PostgresStorage implements Storage {
     return (await this.getMeta(key))!;
   }
   async setMeta(key: string, value: string): Promise<void> {
-    await this.pool.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+    await this.pool.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [
+      key,
+      value,
+    ]);
   }
 
   private async insertClient(db: Queryable, c: ClientRecord): Promise<void> {
@@ -110,7 +106,12 @@ export class PostgresStorage implements Storage {
   }
   private async insertSecret(db: Queryable, clientId: string, s: ClientSecretRecord): Promise<void> {
     await db.query('INSERT INTO client_secrets (id, client_id, hash, hint, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-      s.id, clientId, s.hash, s.hint, s.createdAt, s.expiresAt,
+      s.id,
+      clientId,
+      s.hash,
+      s.hint,
+      s.createdAt,
+      s.expiresAt,
     ]);
   }
 
@@ -156,7 +157,9 @@ export class PostgresStorage implements Storage {
       : await this.rows('SELECT * FROM clients ORDER BY created_at, client_id');
     const secrets = secretsByClient(
       orgId
-        ? await this.rows('SELECT s.* FROM client_secrets s JOIN clients c USING (client_id) WHERE c.org_id = $1 ORDER BY s.created_at', [orgId])
+        ? await this.rows('SELECT s.* FROM client_secrets s JOIN clients c USING (client_id) WHERE c.org_id = $1 ORDER BY s.created_at', [
+            orgId,
+          ])
         : await this.rows('SELECT * FROM client_secrets ORDER BY created_at'),
     );
     return rows.map((r) => clientFromRow(r, secrets.get(r.client_id as string) ?? []));
@@ -164,7 +167,10 @@ export class PostgresStorage implements Storage {
   async updateClient(clientId: string, patch: ClientPatch, now: number): Promise<ClientRecord | undefined> {
     const sets: string[] = ['updated_at = $1'];
     const args: unknown[] = [now];
-    const add = (col: string, v: unknown) => (args.push(v), sets.push(`${col} = $${args.length}`));
+    const add = (col: string, v: unknown) => {
+      args.push(v);
+      sets.push(`${col} = $${args.length}`);
+    };
     if (patch.name !== undefined) add('name', patch.name);
     if (patch.permissions !== undefined) add('permissions', patch.permissions.join(' '));
     if (patch.enabled !== undefined) add('enabled', patch.enabled);
@@ -203,7 +209,10 @@ export class PostgresStorage implements Storage {
   async rotateSigningKeys(alg: string, newNext: SigningKeyRecord, now: number, publishUntil: number): Promise<void> {
     await this.tx(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [(MIGRATION_LOCK + 1n).toString()]);
-      await c.query("UPDATE signing_keys SET status = 'retired', retired_at = $1, publish_until = $2 WHERE alg = $3 AND status = 'current'", [now, publishUntil, alg]);
+      await c.query(
+        "UPDATE signing_keys SET status = 'retired', retired_at = $1, publish_until = $2 WHERE alg = $3 AND status = 'current'",
+        [now, publishUntil, alg],
+      );
       await c.query("UPDATE signing_keys SET status = 'current', activated_at = $1 WHERE alg = $2 AND status = 'next'", [now, alg]);
       await this.insertKey(c, newNext);
     });
@@ -214,11 +223,17 @@ export class PostgresStorage implements Storage {
 
   async addRevocation(r: RevocationRecord): Promise<void> {
     await this.pool.query('INSERT INTO revocations (kind, subject, not_before, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)', [
-      r.kind, r.subject, r.notBefore, r.expiresAt, r.createdAt,
+      r.kind,
+      r.subject,
+      r.notBefore,
+      r.expiresAt,
+      r.createdAt,
     ]);
   }
   async listRevocations(since: number, now: number): Promise<RevocationRecord[]> {
-    return (await this.rows('SELECT * FROM revocations WHERE created_at >= $1 AND expires_at > $2 ORDER BY created_at', [since, now])).map(revocationFromRow);
+    return (await this.rows('SELECT * FROM revocations WHERE created_at >= $1 AND expires_at > $2 ORDER BY created_at', [since, now])).map(
+      revocationFromRow,
+    );
   }
 
   async appendAudit(e: AuditEntry): Promise<void> {
@@ -244,7 +259,10 @@ export class PostgresStorage implements Storage {
     );
   }
   async grantCollection(collectionId: string, orgId: string): Promise<void> {
-    await this.pool.query('INSERT INTO collection_grants (collection_id, org_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [collectionId, orgId]);
+    await this.pool.query('INSERT INTO collection_grants (collection_id, org_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+      collectionId,
+      orgId,
+    ]);
   }
   async listCollectionsFor(orgId: string): Promise<CollectionRecord[]> {
     return (

@@ -7,14 +7,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import {
-  auditFromRow,
-  clientFromRow,
-  collectionFromRow,
-  keyFromRow,
-  revocationFromRow,
-  secretsByClient,
-} from '../rows.js';
+import { auditFromRow, clientFromRow, collectionFromRow, keyFromRow, revocationFromRow, secretsByClient } from '../rows.js';
 import {
   ConflictError,
   type AuditEntry,
@@ -99,12 +92,28 @@ export class SqliteStorage implements Storage {
     this.q(
       `INSERT INTO clients (client_id, org_id, name, root_scope, permissions, is_root, enabled, created_at, updated_at, created_by)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(c.clientId, c.orgId, c.name, c.rootScope, c.permissions.join(' '), c.isRoot ? 1 : 0, c.enabled ? 1 : 0, c.createdAt, c.updatedAt, c.createdBy);
+    ).run(
+      c.clientId,
+      c.orgId,
+      c.name,
+      c.rootScope,
+      c.permissions.join(' '),
+      c.isRoot ? 1 : 0,
+      c.enabled ? 1 : 0,
+      c.createdAt,
+      c.updatedAt,
+      c.createdBy,
+    );
     for (const s of c.secrets) this.insertSecret(c.clientId, s);
   }
   private insertSecret(clientId: string, s: ClientSecretRecord): void {
     this.q('INSERT INTO client_secrets (id, client_id, hash, hint, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)').run(
-      s.id, clientId, s.hash, s.hint, s.createdAt, s.expiresAt,
+      s.id,
+      clientId,
+      s.hash,
+      s.hint,
+      s.createdAt,
+      s.expiresAt,
     );
   }
 
@@ -142,9 +151,11 @@ export class SqliteStorage implements Storage {
     return clientFromRow(r, secrets.get(clientId) ?? []);
   }
   async listClients(orgId?: string): Promise<ClientRecord[]> {
-    const rows = (orgId
-      ? this.q('SELECT * FROM clients WHERE org_id = ? ORDER BY created_at, client_id').all(orgId)
-      : this.q('SELECT * FROM clients ORDER BY created_at, client_id').all()) as Row[];
+    const rows = (
+      orgId
+        ? this.q('SELECT * FROM clients WHERE org_id = ? ORDER BY created_at, client_id').all(orgId)
+        : this.q('SELECT * FROM clients ORDER BY created_at, client_id').all()
+    ) as Row[];
     const secrets = secretsByClient(
       (orgId
         ? this.q('SELECT s.* FROM client_secrets s JOIN clients c USING (client_id) WHERE c.org_id = ? ORDER BY s.created_at').all(orgId)
@@ -155,9 +166,13 @@ export class SqliteStorage implements Storage {
   async updateClient(clientId: string, patch: ClientPatch, now: number): Promise<ClientRecord | undefined> {
     const sets: string[] = ['updated_at = ?'];
     const args: unknown[] = [now];
-    if (patch.name !== undefined) (sets.push('name = ?'), args.push(patch.name));
-    if (patch.permissions !== undefined) (sets.push('permissions = ?'), args.push(patch.permissions.join(' ')));
-    if (patch.enabled !== undefined) (sets.push('enabled = ?'), args.push(patch.enabled ? 1 : 0));
+    const add = (col: string, v: unknown) => {
+      sets.push(`${col} = ?`);
+      args.push(v);
+    };
+    if (patch.name !== undefined) add('name', patch.name);
+    if (patch.permissions !== undefined) add('permissions', patch.permissions.join(' '));
+    if (patch.enabled !== undefined) add('enabled', patch.enabled ? 1 : 0);
     const res = this.db.prepare(`UPDATE clients SET ${sets.join(', ')} WHERE client_id = ?`).run(...args, clientId);
     return res.changes ? this.getClient(clientId) : undefined;
   }
@@ -165,14 +180,16 @@ export class SqliteStorage implements Storage {
     return this.q('DELETE FROM clients WHERE client_id = ?').run(clientId).changes > 0;
   }
   async rotateClientSecret(clientId: string, secret: ClientSecretRecord, previousExpiresAt: number, now: number): Promise<boolean> {
-    return this.db.transaction(() => {
-      if (!this.q('SELECT 1 FROM clients WHERE client_id = ?').get(clientId)) return false;
-      this.q('DELETE FROM client_secrets WHERE client_id = ? AND expires_at IS NOT NULL').run(clientId);
-      if (previousExpiresAt <= now) this.q('DELETE FROM client_secrets WHERE client_id = ?').run(clientId);
-      else this.q('UPDATE client_secrets SET expires_at = ? WHERE client_id = ?').run(previousExpiresAt, clientId);
-      this.insertSecret(clientId, secret);
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        if (!this.q('SELECT 1 FROM clients WHERE client_id = ?').get(clientId)) return false;
+        this.q('DELETE FROM client_secrets WHERE client_id = ? AND expires_at IS NOT NULL').run(clientId);
+        if (previousExpiresAt <= now) this.q('DELETE FROM client_secrets WHERE client_id = ?').run(clientId);
+        else this.q('UPDATE client_secrets SET expires_at = ? WHERE client_id = ?').run(previousExpiresAt, clientId);
+        this.insertSecret(clientId, secret);
+        return true;
+      })
+      .immediate();
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
@@ -190,11 +207,17 @@ export class SqliteStorage implements Storage {
     );
   }
   async rotateSigningKeys(alg: string, newNext: SigningKeyRecord, now: number, publishUntil: number): Promise<void> {
-    this.db.transaction(() => {
-      this.q("UPDATE signing_keys SET status = 'retired', retired_at = ?, publish_until = ? WHERE alg = ? AND status = 'current'").run(now, publishUntil, alg);
-      this.q("UPDATE signing_keys SET status = 'current', activated_at = ? WHERE alg = ? AND status = 'next'").run(now, alg);
-      this.insertKey(newNext);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.q("UPDATE signing_keys SET status = 'retired', retired_at = ?, publish_until = ? WHERE alg = ? AND status = 'current'").run(
+          now,
+          publishUntil,
+          alg,
+        );
+        this.q("UPDATE signing_keys SET status = 'current', activated_at = ? WHERE alg = ? AND status = 'next'").run(now, alg);
+        this.insertKey(newNext);
+      })
+      .immediate();
   }
   async deleteSigningKeysPublishedBefore(now: number): Promise<number> {
     return this.q("DELETE FROM signing_keys WHERE status = 'retired' AND publish_until < ?").run(now).changes;
@@ -202,23 +225,38 @@ export class SqliteStorage implements Storage {
 
   async addRevocation(r: RevocationRecord): Promise<void> {
     this.q('INSERT INTO revocations (kind, subject, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?)').run(
-      r.kind, r.subject, r.notBefore, r.expiresAt, r.createdAt,
+      r.kind,
+      r.subject,
+      r.notBefore,
+      r.expiresAt,
+      r.createdAt,
     );
   }
   async listRevocations(since: number, now: number): Promise<RevocationRecord[]> {
-    return (this.q('SELECT * FROM revocations WHERE created_at >= ? AND expires_at > ? ORDER BY created_at').all(since, now) as Row[]).map(revocationFromRow);
+    return (this.q('SELECT * FROM revocations WHERE created_at >= ? AND expires_at > ? ORDER BY created_at').all(since, now) as Row[]).map(
+      revocationFromRow,
+    );
   }
 
   async appendAudit(e: AuditEntry): Promise<void> {
     this.q('INSERT INTO audit_log (at, org_id, actor, action, target, outcome, source_ip, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-      e.at, e.orgId, e.actor, e.action, e.target, e.outcome, e.sourceIp, JSON.stringify(e.details),
+      e.at,
+      e.orgId,
+      e.actor,
+      e.action,
+      e.target,
+      e.outcome,
+      e.sourceIp,
+      JSON.stringify(e.details),
     );
   }
   async listAudit(orgId: string | null, limit: number, beforeId?: string): Promise<AuditEntry[]> {
     const before = beforeId === undefined ? Number.MAX_SAFE_INTEGER : Number(beforeId);
-    const rows = (orgId === null
-      ? this.q('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?').all(before, limit)
-      : this.q('SELECT * FROM audit_log WHERE org_id = ? AND id < ? ORDER BY id DESC LIMIT ?').all(orgId, before, limit)) as Row[];
+    const rows = (
+      orgId === null
+        ? this.q('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?').all(before, limit)
+        : this.q('SELECT * FROM audit_log WHERE org_id = ? AND id < ? ORDER BY id DESC LIMIT ?').all(orgId, before, limit)
+    ) as Row[];
     return rows.map(auditFromRow);
   }
 
