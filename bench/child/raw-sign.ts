@@ -2,6 +2,7 @@
 // algorithm, single thread (the parent pins this process to the server core).
 // Prints one JSON line per measured run.
 import { generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { systemCpu } from '../lib/procs.js';
 
 type Alg = 'RS256' | 'ES256' | 'EdDSA';
 
@@ -19,6 +20,10 @@ export interface RawRun {
   p50us: number;
   p99us: number;
   inputBytes: number;
+  /** CPU used by this process over the run, % of one core. */
+  selfCpuPct: number;
+  /** Busy CPU of everything else on the machine over the run, % of one core. */
+  otherCpuPct: number;
 }
 
 function b64url(value: unknown): string {
@@ -66,6 +71,8 @@ function signer(alg: Alg, key: KeyObject): (data: Buffer) => Buffer {
 
 function run(fn: (d: Buffer) => Buffer, input: Buffer, seconds: number): RawRun {
   const budget = seconds * 1000;
+  const sys0 = systemCpu();
+  const cpu0 = process.cpuUsage();
   let lat = new Float64Array(1 << 15);
   let n = 0;
   const start = performance.now();
@@ -82,9 +89,20 @@ function run(fn: (d: Buffer) => Buffer, input: Buffer, seconds: number): RawRun 
     lat[n++] = now - t;
   }
   const elapsed = (now - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const selfCpuPct = ((cpu.user + cpu.system) / 1e6 / elapsed) * 100;
+  const busyPct = ((systemCpu().busy - sys0.busy) / elapsed) * 100;
   const sorted = lat.subarray(0, n).sort();
   const pick = (p: number): number => (sorted[Math.max(0, Math.ceil(p * n) - 1)] ?? Number.NaN) * 1000;
-  return { ops: n, opsPerSec: n / elapsed, p50us: pick(0.5), p99us: pick(0.99), inputBytes: input.length };
+  return {
+    ops: n,
+    opsPerSec: n / elapsed,
+    p50us: pick(0.5),
+    p99us: pick(0.99),
+    inputBytes: input.length,
+    selfCpuPct,
+    otherCpuPct: Math.max(0, busyPct - selfCpuPct),
+  };
 }
 
 function main(): void {

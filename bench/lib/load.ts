@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LoadEvent, LoadSpec } from '../child/loadgen.js';
 import type { BenchConfig } from './config.js';
-import { spawnChild, stopChild, treeCpuSeconds } from './procs.js';
+import { spawnChild, stopChild, systemCpu, treeCpuSeconds, type SystemCpu } from './procs.js';
 import { summarize, type Measurement, type RunSample } from './results.js';
 
 export interface LoadTarget {
@@ -45,6 +45,7 @@ export async function runLoad(cfg: BenchConfig, target: LoadTarget): Promise<Mea
   const runs: RunSample[] = [];
   const notes: string[] = [];
   let cpuAtBegin = 0;
+  let sysAtBegin: SystemCpu = { busy: 0, steal: 0 };
   let wallAtBegin = 0;
   let childError: string | undefined;
 
@@ -61,11 +62,15 @@ export async function runLoad(cfg: BenchConfig, target: LoadTarget): Promise<Mea
       childError = ev.message;
     } else if (ev.type === 'begin' && ev.phase === 'run') {
       cpuAtBegin = treeCpuSeconds(target.serverPid);
+      sysAtBegin = systemCpu();
       wallAtBegin = performance.now();
     } else if (ev.type === 'end' && ev.phase === 'run') {
       const cpu = treeCpuSeconds(target.serverPid) - cpuAtBegin;
+      const sys = systemCpu();
       const wall = (performance.now() - wallAtBegin) / 1000;
       const r = ev.run;
+      const pct = (seconds: number): number => (wall > 0 ? (seconds / wall) * 100 : Number.NaN);
+      const serverCpuPct = pct(cpu);
       runs.push({
         rate: r.rps,
         p50: r.p50,
@@ -74,8 +79,10 @@ export async function runLoad(cfg: BenchConfig, target: LoadTarget): Promise<Mea
         errors: r.errors,
         timeouts: r.timeouts,
         statusCodes: r.statusCodes,
-        serverCpuPct: wall > 0 ? (cpu / wall) * 100 : Number.NaN,
+        serverCpuPct,
         loadCpuPct: r.loadCpuPct,
+        otherCpuPct: Math.max(0, pct(sys.busy - sysAtBegin.busy) - serverCpuPct - r.loadCpuPct),
+        stealPct: pct(sys.steal - sysAtBegin.steal),
       });
     } else if (ev.type === 'end' && ev.phase === 'warmup' && ev.run.ok === 0) {
       notes.push(`warm-up got no 2xx responses (status codes: ${JSON.stringify(ev.run.statusCodes)})`);
@@ -122,6 +129,16 @@ export async function runLoad(cfg: BenchConfig, target: LoadTarget): Promise<Mea
     );
   }
   const median = summarize(runs);
+  const worst = Math.max(...runs.map((r) => r.otherCpuPct ?? 0));
+  if (worst > 20) {
+    notes.push(
+      `other activity on the machine used up to ${worst.toFixed(0)}% of a core during a run ` +
+        `(median ${(median.otherCpuPct ?? 0).toFixed(0)}%): figures may be disturbed`,
+    );
+  }
+  if ((median.stealPct ?? 0) > 5) {
+    notes.push(`the hypervisor stole ${(median.stealPct ?? 0).toFixed(0)}% of a core (median): figures may be disturbed`);
+  }
   if (target.pinned && median.loadCpuPct !== undefined && median.loadCpuPct > 90) {
     notes.push(
       `load generator used ${median.loadCpuPct.toFixed(0)}% of its core: the figure may be limited by autocannon, not the server`,

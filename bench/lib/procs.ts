@@ -261,6 +261,25 @@ export function processTree(rootPid: number): ProcStat[] {
   return out;
 }
 
+export interface SystemCpu {
+  /** Busy CPU seconds so far, all cores (user, nice, system, irq, softirq). */
+  busy: number;
+  /** Seconds stolen by the hypervisor, all cores. */
+  steal: number;
+}
+
+/** Machine-wide CPU counters from /proc/stat (zeros if unreadable). */
+export function systemCpu(): SystemCpu {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const at = (i: number): number => f[i] ?? 0;
+    return { busy: (at(0) + at(1) + at(2) + at(5) + at(6)) / CLK_TCK, steal: at(7) / CLK_TCK };
+  } catch {
+    return { busy: 0, steal: 0 };
+  }
+}
+
 /** CPU seconds consumed so far by a process tree. */
 export function treeCpuSeconds(rootPid: number): number {
   return processTree(rootPid).reduce((sum, s) => sum + s.ticks, 0) / CLK_TCK;

@@ -82,7 +82,7 @@ function table(headers: string[], rows: string[][], rightAlign: Set<number>): st
 export function formatMeasurements(ms: Measurement[]): string {
   const rows = ms.map((m) => {
     if (m.status === 'error') {
-      return [m.label, 'ERROR', '', '', '', '', '', '', m.error ?? ''];
+      return [m.label, 'ERROR', '', '', '', '', '', '', '', m.error ?? ''];
     }
     const med = m.median;
     return [
@@ -94,14 +94,15 @@ export function formatMeasurements(ms: Measurement[]): string {
       m.runs.map((r) => fmtRate(r.rate)).join(' / '),
       fmtPct(med?.serverCpuPct),
       fmtPct(med?.loadCpuPct),
+      fmtPct(med?.otherCpuPct),
       m.notes.length > 0 ? `(${m.notes.length} note${m.notes.length > 1 ? 's' : ''} below)` : '',
     ];
   });
   const out = [
     table(
-      ['measurement', 'median', 'unit', 'p50 ms', 'p99 ms', 'runs', 'srv CPU', 'load CPU', ''],
+      ['measurement', 'median', 'unit', 'p50 ms', 'p99 ms', 'runs', 'srv CPU', 'load CPU', 'other', ''],
       rows,
-      new Set([1, 3, 4, 6, 7]),
+      new Set([1, 3, 4, 6, 7, 8]),
     ),
   ];
   const notes = ms.flatMap((m) => m.notes.map((n) => `  - ${m.label}: ${n}`));

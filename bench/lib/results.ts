@@ -14,6 +14,10 @@ export interface RunSample {
   serverCpuPct?: number;
   /** CPU of the load generator over the run, % of one core. */
   loadCpuPct?: number;
+  /** Busy CPU of everything else on the machine over the run, % of one core (includes some kernel networking). */
+  otherCpuPct?: number;
+  /** CPU stolen by the hypervisor over the run, % of one core. */
+  stealPct?: number;
 }
 
 export interface Measurement {
@@ -26,7 +30,15 @@ export interface Measurement {
   /** Full error text (e.g. with the server's last log lines), for the JSON file. */
   errorDetail?: string;
   /** Median of the runs, metric by metric. */
-  median?: { rate: number; p50: number; p99: number; serverCpuPct?: number; loadCpuPct?: number };
+  median?: {
+    rate: number;
+    p50: number;
+    p99: number;
+    serverCpuPct?: number;
+    loadCpuPct?: number;
+    otherCpuPct?: number;
+    stealPct?: number;
+  };
   runs: RunSample[];
   setup: Record<string, string | number | boolean>;
   notes: string[];
@@ -45,10 +57,10 @@ export function summarize(runs: RunSample[]): NonNullable<Measurement['median']>
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
   };
-  const srv = runs.map((r) => r.serverCpuPct).filter((x): x is number => x !== undefined);
-  if (srv.length > 0) out.serverCpuPct = median(srv);
-  const lg = runs.map((r) => r.loadCpuPct).filter((x): x is number => x !== undefined);
-  if (lg.length > 0) out.loadCpuPct = median(lg);
+  for (const key of ['serverCpuPct', 'loadCpuPct', 'otherCpuPct', 'stealPct'] as const) {
+    const values = runs.map((r) => r[key]).filter((x): x is number => x !== undefined);
+    if (values.length > 0) out[key] = median(values);
+  }
   return out;
 }
 

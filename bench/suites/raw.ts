@@ -22,7 +22,18 @@ export async function benchRaw(cfg: BenchConfig, alg: Alg): Promise<Measurement>
       .filter((l) => l.trim() !== '')
       .map((l) => JSON.parse(l) as RawRun);
     if (raws.length === 0) throw new Error('raw-sign printed no results');
-    const runs: RunSample[] = raws.map((r) => ({ rate: r.opsPerSec, p50: r.p50us / 1000, p99: r.p99us / 1000 }));
+    const runs: RunSample[] = raws.map((r) => ({
+      rate: r.opsPerSec,
+      p50: r.p50us / 1000,
+      p99: r.p99us / 1000,
+      serverCpuPct: r.selfCpuPct,
+      otherCpuPct: r.otherCpuPct,
+    }));
+    const notes: string[] = [];
+    const worst = Math.max(...runs.map((r) => r.otherCpuPct ?? 0));
+    if (worst > 20) {
+      notes.push(`other activity on the machine used up to ${worst.toFixed(0)}% of a core during a run: figures may be disturbed`);
+    }
     return {
       id,
       label,
@@ -31,7 +42,7 @@ export async function benchRaw(cfg: BenchConfig, alg: Alg): Promise<Measurement>
       median: summarize(runs),
       runs,
       setup: { ...setup, signingInputBytes: raws[0]!.inputBytes },
-      notes: [],
+      notes,
     };
   } catch (err) {
     return failed(id, label, 'ops/s', err, setup);
