@@ -12,15 +12,17 @@ import { PostgresStorage } from '../../src/storage/postgres/index.js';
 import { ConflictError, type ClientRecord, type SigningKeyRecord, type Storage } from '../../src/storage/types.js';
 import { createTestDatabase, stores } from '../helpers/server.js';
 
-async function open(kind: 'sqlite' | 'postgres'): Promise<{ s: Storage; cleanup: () => Promise<void> }> {
+/** Opens a fresh store; `second()` opens another handle on the same data, as a second process would. */
+async function open(kind: 'sqlite' | 'postgres'): Promise<{ s: Storage; second: () => Storage; cleanup: () => Promise<void> }> {
   if (kind === 'sqlite') {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'skyport-contract-'));
-    const s = new SqliteStorage(path.join(dir, 'db.sqlite'));
-    return { s, cleanup: async () => (await s.close(), rmSync(dir, { recursive: true, force: true })) };
+    const file = path.join(dir, 'db.sqlite');
+    const s = new SqliteStorage(file);
+    return { s, second: () => new SqliteStorage(file), cleanup: async () => (await s.close(), rmSync(dir, { recursive: true, force: true })) };
   }
   const db = await createTestDatabase();
   const s = new PostgresStorage(db.url);
-  return { s, cleanup: async () => (await s.close(), await db.drop()) };
+  return { s, second: () => new PostgresStorage(db.url), cleanup: async () => (await s.close(), await db.drop()) };
 }
 
 function client(id: string, orgId: string, over: Partial<ClientRecord> = {}): ClientRecord {
@@ -48,8 +50,9 @@ for (const kind of await stores()) {
   describe(`storage contract (${kind})`, () => {
     let s: Storage;
     let cleanup: () => Promise<void>;
+    let second: () => Storage;
     before(async () => {
-      ({ s, cleanup } = await open(kind));
+      ({ s, second, cleanup } = await open(kind));
       assert.equal(await s.migrate(), 1);
     });
     after(() => cleanup());
@@ -119,6 +122,21 @@ for (const kind of await stores()) {
       c = await s.getClient('c4');
       assert.deepEqual(c?.secrets.map((x) => x.id), ['c4-s4']);
       assert.equal(await s.rotateClientSecret('nope', sec(5), 0, 0), false);
+    });
+
+    it('a change committed through another handle is seen at once (no stale client cache)', async () => {
+      const other = second();
+      try {
+        assert.equal((await s.getClient('c1'))?.enabled, false);
+        await other.updateClient('c1', { enabled: true }, 7000);
+        assert.equal((await s.getClient('c1'))?.enabled, true);
+        await other.rotateClientSecret('c1', { id: 'c1-s9', hash: 'h9', hint: 'x', createdAt: 9, expiresAt: null }, 0, 8000);
+        assert.deepEqual((await s.getClient('c1'))?.secrets.map((x) => x.id), ['c1-s9']);
+        await other.deleteClient('c1');
+        assert.equal(await s.getClient('c1'), undefined);
+      } finally {
+        await other.close();
+      }
     });
 
     it('deleteClient removes the client and its secrets', async () => {

@@ -39,6 +39,13 @@ export class SqliteStorage implements Storage {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly stmts = new Map<string, Database.Statement>();
+  /**
+   * Client records by id, for the token endpoint's hot path. Correct across processes sharing the
+   * file: `PRAGMA data_version` changes whenever another connection commits, and this connection's
+   * own writes clear the cache, so a disabled client or rotated secret takes effect at once.
+   */
+  private readonly clientCache = new Map<string, ClientRecord>();
+  private dataVersion = -1;
 
   /** Opens (creating if needed) the database file; `:memory:` for tests that need no file. */
   constructor(file: string) {
@@ -118,6 +125,7 @@ export class SqliteStorage implements Storage {
   }
 
   async createOrganization(org: Organization, clients: ClientRecord[]): Promise<void> {
+    this.clientCache.clear();
     conflict(() =>
       this.db.transaction(() => {
         this.q('INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)').run(org.id, org.name, org.createdAt);
@@ -142,9 +150,25 @@ export class SqliteStorage implements Storage {
   }
 
   async createClient(client: ClientRecord): Promise<void> {
+    this.clientCache.clear();
     conflict(() => this.db.transaction(() => this.insertClient(client))());
   }
   async getClient(clientId: string): Promise<ClientRecord | undefined> {
+    const version = this.q('PRAGMA data_version').pluck().get() as number;
+    if (version !== this.dataVersion) {
+      this.clientCache.clear();
+      this.dataVersion = version;
+    }
+    const cached = this.clientCache.get(clientId);
+    if (cached) return cached;
+    const c = this.readClient(clientId);
+    if (c) {
+      if (this.clientCache.size >= 10_000) this.clientCache.clear();
+      this.clientCache.set(clientId, c);
+    }
+    return c;
+  }
+  private readClient(clientId: string): ClientRecord | undefined {
     const r = this.q('SELECT * FROM clients WHERE client_id = ?').get(clientId) as Row | undefined;
     if (!r) return undefined;
     const secrets = secretsByClient(this.q('SELECT * FROM client_secrets WHERE client_id = ? ORDER BY created_at').all(clientId) as Row[]);
@@ -164,6 +188,7 @@ export class SqliteStorage implements Storage {
     return rows.map((r) => clientFromRow(r, secrets.get(r.client_id as string) ?? []));
   }
   async updateClient(clientId: string, patch: ClientPatch, now: number): Promise<ClientRecord | undefined> {
+    this.clientCache.clear();
     const sets: string[] = ['updated_at = ?'];
     const args: unknown[] = [now];
     const add = (col: string, v: unknown) => {
@@ -177,9 +202,11 @@ export class SqliteStorage implements Storage {
     return res.changes ? this.getClient(clientId) : undefined;
   }
   async deleteClient(clientId: string): Promise<boolean> {
+    this.clientCache.clear();
     return this.q('DELETE FROM clients WHERE client_id = ?').run(clientId).changes > 0;
   }
   async rotateClientSecret(clientId: string, secret: ClientSecretRecord, previousExpiresAt: number, now: number): Promise<boolean> {
+    this.clientCache.clear();
     return this.db
       .transaction(() => {
         if (!this.q('SELECT 1 FROM clients WHERE client_id = ?').get(clientId)) return false;
