@@ -17,6 +17,7 @@ import { tokenEndpoint } from './auth/token-endpoint.js';
 import { tokenManagementRoutes } from './auth/token-management.js';
 import { bootstrapDemo, loadHashKey } from './bootstrap.js';
 import { collectionRoutes } from './catalog/collections.js';
+import { landingRoutes } from './catalog/landing.js';
 import { maxTokenTtl, type Config } from './config.js';
 import { createApp } from './http/app.js';
 import { openStorage } from './storage/open.js';
@@ -67,6 +68,7 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
     await tokenManagementRoutes(app, { ...clientAuth, verifier, revocations, bodyLimit: config.tokenBodyLimit });
     await clientRoutes(app, { ...adminDeps, guard: (p) => guard(verifier, 'management', p) });
     await auditRoutes(app, { storage, guard: (p) => guard(verifier, 'management', p) });
+    await landingRoutes(app, { publicUrl: config.publicUrl, issuer: config.issuer, guard: (p) => guard(verifier, 'data', p) });
     await collectionRoutes(app, { storage, publicUrl: config.publicUrl, guard: (p) => guard(verifier, 'data', p) });
 
     const sync = async () => {

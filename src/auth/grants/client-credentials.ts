@@ -4,7 +4,7 @@
  *
  * Accepted parameters: grant_type, client_id, client_secret, audience, resource, scope.
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { grantedPermissions, naturalApi, type ApiName } from '../../access/permissions.js';
 import type { ClientRecord } from '../../storage/types.js';
 import { InvalidRequest, InvalidScope, InvalidTarget, UnauthorizedClient } from '../errors.js';
@@ -76,7 +76,7 @@ export function clientCredentialsGrant(client: ClientRecord, params: TokenParams
     aud: deps.audiences[api],
     iat,
     exp: iat + ttl,
-    jti: randomBytes(16).toString('base64url'),
+    jti: randomUUID(),
     azp: client.clientId,
     client_id: client.clientId,
     gty: 'client-credentials',

@@ -1,0 +1,34 @@
+/**
+ * Data API landing page (`GET /`) and `/conformance`, both bearer-protected (catalog:read) like the
+ * rest of the STAC API: the Hydrosat page's API answers 401 to unauthenticated requests.
+ * `conformsTo` lists only what works today; the catalog issue adds the rest (OpenAPI, items, search).
+ */
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { Permission } from '../access/permissions.js';
+
+export const CONFORMANCE = ['https://api.stacspec.org/v1.0.0/core'] as const;
+
+export async function landingRoutes(
+  app: FastifyInstance,
+  deps: { publicUrl: string; issuer: string; guard: (p: Permission) => preHandlerAsyncHookHandler },
+): Promise<void> {
+  const base = deps.publicUrl;
+  const landing = {
+    type: 'Catalog',
+    stac_version: '1.0.0',
+    id: 'skyport',
+    title: 'Skyport Data API',
+    description: 'STAC catalog of this Skyport deployment. Bearer token required (catalog:read).',
+    conformsTo: [...CONFORMANCE],
+    links: [
+      { rel: 'self', type: 'application/json', href: `${base}/` },
+      { rel: 'root', type: 'application/json', href: `${base}/` },
+      { rel: 'conformance', type: 'application/json', href: `${base}/conformance` },
+      { rel: 'data', type: 'application/json', href: `${base}/collections` },
+      { rel: 'authorization-server', type: 'application/json', href: `${deps.issuer}/.well-known/oauth-authorization-server` },
+    ],
+  };
+  const opts = { preHandler: deps.guard('catalog:read'), config: { errorStyle: 'data' as const } };
+  app.get('/', opts, async () => landing);
+  app.get('/conformance', opts, async () => ({ conformsTo: landing.conformsTo }));
+}
