@@ -18,7 +18,12 @@ describe('failed-authentication limits', () => {
 
   before(async () => {
     s = await startServer({
-      env: { SKYPORT_TRUST_PROXY: 'true', SKYPORT_RATE_LIMIT_CLIENT_ADDRESS: '3', SKYPORT_RATE_LIMIT_ADDRESS: '8', SKYPORT_RATE_LIMIT_CLIENT: '5' },
+      env: {
+        SKYPORT_TRUST_PROXY: 'true',
+        SKYPORT_RATE_LIMIT_CLIENT_ADDRESS: '3',
+        SKYPORT_RATE_LIMIT_ADDRESS: '8',
+        SKYPORT_RATE_LIMIT_CLIENT: '5',
+      },
     });
     ro = s.creds['read-only'];
   });
@@ -66,7 +71,9 @@ describe('failed-authentication limits', () => {
 describe('unknown client vs wrong secret', () => {
   let s: TestServer;
   before(async () => {
-    s = await startServer({ env: { SKYPORT_RATE_LIMIT_CLIENT_ADDRESS: '100000', SKYPORT_RATE_LIMIT_ADDRESS: '100000', SKYPORT_RATE_LIMIT_CLIENT: '100000' } });
+    s = await startServer({
+      env: { SKYPORT_RATE_LIMIT_CLIENT_ADDRESS: '100000', SKYPORT_RATE_LIMIT_ADDRESS: '100000', SKYPORT_RATE_LIMIT_CLIENT: '100000' },
+    });
   });
   after(() => s.close());
 
@@ -74,13 +81,19 @@ describe('unknown client vs wrong secret', () => {
     const ro = s.creds['read-only'];
     const time = async (id: string) => {
       const t = process.hrtime.bigint();
-      const r = await formToken(s.url, `grant_type=client_credentials&client_id=${id}&client_secret=sks_wrong_secret_of_some_length_0000000000000000`);
+      const r = await formToken(
+        s.url,
+        `grant_type=client_credentials&client_id=${id}&client_secret=sks_wrong_secret_of_some_length_0000000000000000`,
+      );
       assert.equal(r.status, 401);
       return Number(process.hrtime.bigint() - t);
     };
     const known: number[] = [];
     const unknown: number[] = [];
-    for (let i = 0; i < 30; i++) (await time(ro.client_id), await time('Z'.repeat(32))); // warm-up
+    for (let i = 0; i < 30; i++) {
+      await time(ro.client_id); // warm-up
+      await time('Z'.repeat(32));
+    }
     for (let i = 0; i < 200; i++) {
       known.push(await time(ro.client_id));
       unknown.push(await time(`${'Q'.repeat(28)}${String(i).padStart(4, '0')}`));

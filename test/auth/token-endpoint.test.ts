@@ -43,7 +43,12 @@ for (const store of await stores()) {
     });
 
     it('Satellogic style: JSON body with audience at /oauth/token gives an RS256 JWT with kid and Auth0 claims', async () => {
-      const r = await jsonToken(s.url, { client_id: ro.client_id, client_secret: ro.client_secret, audience: s.config.dataAudience, grant_type: 'client_credentials' });
+      const r = await jsonToken(s.url, {
+        client_id: ro.client_id,
+        client_secret: ro.client_secret,
+        audience: s.config.dataAudience,
+        grant_type: 'client_credentials',
+      });
       assert.equal(r.status, 200);
       const h = decodeProtectedHeader(r.json.access_token);
       assert.equal(h.alg, 'RS256');
@@ -63,7 +68,11 @@ for (const store of await stores()) {
     it('accepts media-type parameters on the Content-Type (A02)', async () => {
       const r = await formToken(s.url, form, { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' });
       assert.equal(r.status, 200);
-      const j = await jsonToken(s.url, { client_id: ro.client_id, client_secret: ro.client_secret, grant_type: 'client_credentials' }, { 'content-type': 'application/json; charset=utf-8' });
+      const j = await jsonToken(
+        s.url,
+        { client_id: ro.client_id, client_secret: ro.client_secret, grant_type: 'client_credentials' },
+        { 'content-type': 'application/json; charset=utf-8' },
+      );
       assert.equal(j.status, 200);
     });
 
@@ -106,18 +115,42 @@ for (const store of await stores()) {
 
     it('missing or unsupported grant_type', async () => {
       assertOAuthError(await formToken(s.url, `client_id=${ro.client_id}&client_secret=${ro.client_secret}`), 400, 'invalid_request');
-      assertOAuthError(await formToken(s.url, `grant_type=password&client_id=${ro.client_id}&client_secret=${ro.client_secret}`), 400, 'unsupported_grant_type');
-      assertOAuthError(await formToken(s.url, `grant_type=authorization_code&code=x&client_id=${ro.client_id}&client_secret=${ro.client_secret}`), 400, 'unsupported_grant_type');
+      assertOAuthError(
+        await formToken(s.url, `grant_type=password&client_id=${ro.client_id}&client_secret=${ro.client_secret}`),
+        400,
+        'unsupported_grant_type',
+      );
+      assertOAuthError(
+        await formToken(s.url, `grant_type=authorization_code&code=x&client_id=${ro.client_id}&client_secret=${ro.client_secret}`),
+        400,
+        'unsupported_grant_type',
+      );
     });
 
     it('malformed bodies: bad JSON, JSON that is not an object, non-string values, unknown content type', async () => {
       assertOAuthError(await jsonToken(s.url, '{"grant_type": "client_credentials",'), 400, 'invalid_request');
       assertOAuthError(await jsonToken(s.url, '["client_credentials"]'), 400, 'invalid_request');
       assertOAuthError(await jsonToken(s.url, '"client_credentials"'), 400, 'invalid_request');
-      assertOAuthError(await jsonToken(s.url, { grant_type: 'client_credentials', client_id: ro.client_id, client_secret: 42 }), 400, 'invalid_request');
-      assertOAuthError(await jsonToken(s.url, { grant_type: ['client_credentials'], client_id: ro.client_id, client_secret: ro.client_secret }), 400, 'invalid_request');
-      assertOAuthError(await request(`${s.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: form }), 400, 'invalid_request');
-      assertOAuthError(await request(`${s.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' }), 400, 'invalid_request');
+      assertOAuthError(
+        await jsonToken(s.url, { grant_type: 'client_credentials', client_id: ro.client_id, client_secret: 42 }),
+        400,
+        'invalid_request',
+      );
+      assertOAuthError(
+        await jsonToken(s.url, { grant_type: ['client_credentials'], client_id: ro.client_id, client_secret: ro.client_secret }),
+        400,
+        'invalid_request',
+      );
+      assertOAuthError(
+        await request(`${s.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: form }),
+        400,
+        'invalid_request',
+      );
+      assertOAuthError(
+        await request(`${s.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' }),
+        400,
+        'invalid_request',
+      );
       assertOAuthError(await request(`${s.url}/oauth2/token`, { method: 'POST' }), 400, 'invalid_request');
     });
 
@@ -143,17 +176,27 @@ for (const store of await stores()) {
     });
 
     it('a scope above the root scope is never granted (ceiling)', async () => {
-      const r = await formToken(s.url, `${form}&scope=${encodeURIComponent('catalog:read tasking:order catalog:write platform:admin admin:write')}`);
+      const r = await formToken(
+        s.url,
+        `${form}&scope=${encodeURIComponent('catalog:read tasking:order catalog:write platform:admin admin:write')}`,
+      );
       assert.equal(r.status, 200);
       assert.equal(r.json.scope, 'catalog:read');
     });
 
     it('unknown audience or resource is invalid_target (A17); audience and resource must agree', async () => {
-      assertOAuthError(await formToken(s.url, `${form}&audience=${encodeURIComponent('https://api.example.com/v1/')}`), 400, 'invalid_target');
+      assertOAuthError(
+        await formToken(s.url, `${form}&audience=${encodeURIComponent('https://api.example.com/v1/')}`),
+        400,
+        'invalid_target',
+      );
       assertOAuthError(await formToken(s.url, `${form}&resource=${encodeURIComponent('https://api.example.com/')}`), 400, 'invalid_target');
       assert.equal((await formToken(s.url, `${form}&resource=${encodeURIComponent(s.config.dataAudience)}`)).status, 200);
       assertOAuthError(
-        await formToken(s.url, `${form}&resource=${encodeURIComponent(s.config.dataAudience)}&audience=${encodeURIComponent(s.config.managementAudience)}`),
+        await formToken(
+          s.url,
+          `${form}&resource=${encodeURIComponent(s.config.dataAudience)}&audience=${encodeURIComponent(s.config.managementAudience)}`,
+        ),
         400,
         'invalid_request',
       );
@@ -161,7 +204,10 @@ for (const store of await stores()) {
 
     it('a client with no permission on the requested API is unauthorized_client', async () => {
       const adm = s.creds.admin;
-      const r = await formToken(s.url, `grant_type=client_credentials&client_id=${adm.client_id}&client_secret=${adm.client_secret}&audience=${encodeURIComponent(s.config.dataAudience)}`);
+      const r = await formToken(
+        s.url,
+        `grant_type=client_credentials&client_id=${adm.client_id}&client_secret=${adm.client_secret}&audience=${encodeURIComponent(s.config.dataAudience)}`,
+      );
       assertOAuthError(r, 400, 'unauthorized_client');
       const ok = await formToken(s.url, `grant_type=client_credentials&client_id=${adm.client_id}&client_secret=${adm.client_secret}`);
       assert.equal(ok.status, 200);

@@ -3,7 +3,7 @@ export interface Res {
   status: number;
   headers: Headers;
   text: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: any;
 }
 
 export async function request(url: string, init: RequestInit = {}): Promise<Res> {
@@ -20,12 +20,20 @@ export async function request(url: string, init: RequestInit = {}): Promise<Res>
 
 /** Hydrosat style: form-encoded body at /oauth2/token, built by string formatting like the seed's Python. */
 export function formToken(base: string, body: string, headers: Record<string, string> = {}): Promise<Res> {
-  return request(`${base}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+  return request(`${base}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body,
+  });
 }
 
 /** Satellogic style: JSON body at /oauth/token. */
 export function jsonToken(base: string, body: unknown, headers: Record<string, string> = {}): Promise<Res> {
-  return request(`${base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return request(`${base}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 /** A token for credentials via the form style; throws when the grant fails. */

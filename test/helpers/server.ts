@@ -85,7 +85,14 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     db = await createTestDatabase();
     databaseUrl = db.url;
   }
-  const env: Record<string, string> = { HOST: '127.0.0.1', PORT: '0', SKYPORT_DATA_DIR: dataDir, SKYPORT_LOG_LEVEL: 'info', SKYPORT_SYNC_INTERVAL_MS: '200', ...opts.env };
+  const env: Record<string, string> = {
+    HOST: '127.0.0.1',
+    PORT: '0',
+    SKYPORT_DATA_DIR: dataDir,
+    SKYPORT_LOG_LEVEL: 'info',
+    SKYPORT_SYNC_INTERVAL_MS: '200',
+    ...opts.env,
+  };
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   // The public URL must carry the real port, so bind first on a port we pick.
   const port = await freePort();

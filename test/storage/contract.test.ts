@@ -18,7 +18,11 @@ async function open(kind: 'sqlite' | 'postgres'): Promise<{ s: Storage; second: 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'skyport-contract-'));
     const file = path.join(dir, 'db.sqlite');
     const s = new SqliteStorage(file);
-    return { s, second: () => new SqliteStorage(file), cleanup: async () => (await s.close(), rmSync(dir, { recursive: true, force: true })) };
+    return {
+      s,
+      second: () => new SqliteStorage(file),
+      cleanup: async () => (await s.close(), rmSync(dir, { recursive: true, force: true })),
+    };
   }
   const db = await createTestDatabase();
   const s = new PostgresStorage(db.url);
@@ -43,7 +47,17 @@ function client(id: string, orgId: string, over: Partial<ClientRecord> = {}): Cl
 }
 
 function key(kid: string, status: SigningKeyRecord['status'], alg = 'RS256'): SigningKeyRecord {
-  return { kid, alg, publicJwk: { kty: 'RSA', kid }, privateKey: 'pem', status, createdAt: 1, activatedAt: status === 'current' ? 1 : null, retiredAt: null, publishUntil: null };
+  return {
+    kid,
+    alg,
+    publicJwk: { kty: 'RSA', kid },
+    privateKey: 'pem',
+    status,
+    createdAt: 1,
+    activatedAt: status === 'current' ? 1 : null,
+    retiredAt: null,
+    publishUntil: null,
+  };
 }
 
 for (const kind of await stores()) {
@@ -71,7 +85,10 @@ for (const kind of await stores()) {
     });
 
     it('organizations with their clients are created atomically; names are unique', async () => {
-      await s.createOrganization({ id: 'o1', name: 'one', createdAt: 1 }, [client('c1', 'o1'), client('c2', 'o1', { isRoot: true, rootScope: 'admin', permissions: ['admin:read', 'admin:write'] })]);
+      await s.createOrganization({ id: 'o1', name: 'one', createdAt: 1 }, [
+        client('c1', 'o1'),
+        client('c2', 'o1', { isRoot: true, rootScope: 'admin', permissions: ['admin:read', 'admin:write'] }),
+      ]);
       assert.deepEqual(await s.getOrganization('o1'), { id: 'o1', name: 'one', createdAt: 1 });
       assert.deepEqual((await s.getOrganizationByName('one'))?.id, 'o1');
       await assert.rejects(s.createOrganization({ id: 'o2', name: 'one', createdAt: 2 }, []), ConflictError);
@@ -79,7 +96,10 @@ for (const kind of await stores()) {
       await assert.rejects(s.createOrganization({ id: 'o3', name: 'three', createdAt: 3 }, [client('c1', 'o3')]), ConflictError);
       assert.equal(await s.getOrganization('o3'), undefined);
       await s.createOrganization({ id: 'o4', name: 'four', createdAt: 4 }, [client('c4', 'o4')]);
-      assert.deepEqual((await s.listOrganizations()).map((o) => o.id), ['o1', 'o4']);
+      assert.deepEqual(
+        (await s.listOrganizations()).map((o) => o.id),
+        ['o1', 'o4'],
+      );
     });
 
     it('clients round-trip with their secrets; listing filters by organization', async () => {
@@ -92,7 +112,10 @@ for (const kind of await stores()) {
       assert.deepEqual(c.secrets, [{ id: 'c2-s1', hash: 'hash-c2-1', hint: 'abcd', createdAt: 1000, expiresAt: null }]);
       assert.equal(await s.getClient('nope'), undefined);
       assert.deepEqual((await s.listClients('o1')).map((x) => x.clientId).sort(), ['c1', 'c2']);
-      assert.deepEqual((await s.listClients('o4')).map((x) => x.clientId), ['c4']);
+      assert.deepEqual(
+        (await s.listClients('o4')).map((x) => x.clientId),
+        ['c4'],
+      );
       assert.equal((await s.listClients()).length, 3);
       await assert.rejects(s.createClient(client('c4', 'o1')), ConflictError);
     });
@@ -113,14 +136,20 @@ for (const kind of await stores()) {
       assert.equal(await s.rotateClientSecret('c4', sec(2), 10_000, 5000), true);
       let c = await s.getClient('c4');
       const byId = (c?.secrets ?? []).map((x) => [x.id, x.expiresAt]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
-      assert.deepEqual(byId, [['c4-s1', 10_000], ['c4-s2', null]]);
+      assert.deepEqual(byId, [
+        ['c4-s1', 10_000],
+        ['c4-s2', null],
+      ]);
       // A second rotation during the grace drops the oldest: never three.
       assert.equal(await s.rotateClientSecret('c4', sec(3), 20_000, 6000), true);
       c = await s.getClient('c4');
       assert.deepEqual(c?.secrets.map((x) => x.id).sort(), ['c4-s2', 'c4-s3']);
       assert.equal(await s.rotateClientSecret('c4', sec(4), 7000, 7000), true);
       c = await s.getClient('c4');
-      assert.deepEqual(c?.secrets.map((x) => x.id), ['c4-s4']);
+      assert.deepEqual(
+        c?.secrets.map((x) => x.id),
+        ['c4-s4'],
+      );
       assert.equal(await s.rotateClientSecret('nope', sec(5), 0, 0), false);
     });
 
@@ -131,7 +160,10 @@ for (const kind of await stores()) {
         await other.updateClient('c1', { enabled: true }, 7000);
         assert.equal((await s.getClient('c1'))?.enabled, true);
         await other.rotateClientSecret('c1', { id: 'c1-s9', hash: 'h9', hint: 'x', createdAt: 9, expiresAt: null }, 0, 8000);
-        assert.deepEqual((await s.getClient('c1'))?.secrets.map((x) => x.id), ['c1-s9']);
+        assert.deepEqual(
+          (await s.getClient('c1'))?.secrets.map((x) => x.id),
+          ['c1-s9'],
+        );
         await other.deleteClient('c1');
         assert.equal(await s.getClient('c1'), undefined);
       } finally {
@@ -167,21 +199,54 @@ for (const kind of await stores()) {
     it('revocations: listed by creation time, expired ones left out', async () => {
       await s.addRevocation({ kind: 'token', subject: 'j1', notBefore: 0, expiresAt: 10_000, createdAt: 1000 });
       await s.addRevocation({ kind: 'client', subject: 'c1', notBefore: 2000, expiresAt: 20_000, createdAt: 2000 });
-      assert.deepEqual((await s.listRevocations(0, 5000)).map((r) => r.subject), ['j1', 'c1']);
-      assert.deepEqual((await s.listRevocations(1500, 5000)).map((r) => r.subject), ['c1']);
-      assert.deepEqual((await s.listRevocations(0, 15_000)).map((r) => r.subject), ['c1']);
+      assert.deepEqual(
+        (await s.listRevocations(0, 5000)).map((r) => r.subject),
+        ['j1', 'c1'],
+      );
+      assert.deepEqual(
+        (await s.listRevocations(1500, 5000)).map((r) => r.subject),
+        ['c1'],
+      );
+      assert.deepEqual(
+        (await s.listRevocations(0, 15_000)).map((r) => r.subject),
+        ['c1'],
+      );
     });
 
     it('audit: appended entries are listed newest first per organization, with paging', async () => {
       for (let i = 0; i < 5; i++) {
-        await s.appendAudit({ at: i, orgId: 'o1', actor: 'c2', action: `a${i}`, target: null, outcome: 'success', sourceIp: '127.0.0.1', details: { i } });
+        await s.appendAudit({
+          at: i,
+          orgId: 'o1',
+          actor: 'c2',
+          action: `a${i}`,
+          target: null,
+          outcome: 'success',
+          sourceIp: '127.0.0.1',
+          details: { i },
+        });
       }
-      await s.appendAudit({ at: 9, orgId: 'o4', actor: 'x', action: 'other', target: null, outcome: 'failure', sourceIp: null, details: {} });
+      await s.appendAudit({
+        at: 9,
+        orgId: 'o4',
+        actor: 'x',
+        action: 'other',
+        target: null,
+        outcome: 'failure',
+        sourceIp: null,
+        details: {},
+      });
       const page1 = await s.listAudit('o1', 3);
-      assert.deepEqual(page1.map((e) => e.action), ['a4', 'a3', 'a2']);
+      assert.deepEqual(
+        page1.map((e) => e.action),
+        ['a4', 'a3', 'a2'],
+      );
       assert.deepEqual(page1[0]?.details, { i: 4 });
       const page2 = await s.listAudit('o1', 3, page1.at(-1)?.id);
-      assert.deepEqual(page2.map((e) => e.action), ['a1', 'a0']);
+      assert.deepEqual(
+        page2.map((e) => e.action),
+        ['a1', 'a0'],
+      );
       assert.equal((await s.listAudit(null, 100)).length, 6);
     });
 
@@ -192,8 +257,14 @@ for (const kind of await stores()) {
       await s.upsertCollection({ id: 'priv1', access: 'private', ownerOrgId: 'o1', body, updatedAt: 1 });
       await s.grantCollection('lic', 'o4');
       await s.grantCollection('lic', 'o4');
-      assert.deepEqual((await s.listCollectionsFor('o1')).map((c) => c.id), ['open', 'priv1']);
-      assert.deepEqual((await s.listCollectionsFor('o4')).map((c) => c.id), ['lic', 'open']);
+      assert.deepEqual(
+        (await s.listCollectionsFor('o1')).map((c) => c.id),
+        ['open', 'priv1'],
+      );
+      assert.deepEqual(
+        (await s.listCollectionsFor('o4')).map((c) => c.id),
+        ['lic', 'open'],
+      );
       await s.upsertCollection({ id: 'open', access: 'open', ownerOrgId: null, body: { type: 'Collection', title: 't' }, updatedAt: 2 });
       assert.deepEqual((await s.listCollectionsFor('o1'))[0]?.body, { type: 'Collection', title: 't' });
     });
