@@ -11,12 +11,15 @@ import type { SecretHasher } from './auth/secrets.js';
 import { demoCollections } from './catalog/demo.js';
 import type { Config } from './config.js';
 import type { Storage } from './storage/types.js';
-import { open, seal } from './util/envelope.js';
+import { isSealed, open, seal } from './util/envelope.js';
 
 /** The HMAC key for client secrets: created once (first writer wins across instances), sealed when an encryption key is set. */
 export async function loadHashKey(storage: Storage, encryptionKey: Buffer | undefined): Promise<Buffer> {
   const stored = await storage.setMetaIfAbsent('secret_hash_key', seal(randomBytes(32).toString('base64'), encryptionKey));
-  return Buffer.from(open(stored, encryptionKey), 'base64');
+  const key = open(stored, encryptionKey);
+  // An encryption key configured after the first start: seal the stored value now.
+  if (encryptionKey && !isSealed(stored)) await storage.setMeta('secret_hash_key', seal(key, encryptionKey));
+  return Buffer.from(key, 'base64');
 }
 
 /** A creds.json file as the Hydrosat page describes it, plus where to use it. */

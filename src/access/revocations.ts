@@ -40,10 +40,14 @@ export class RevocationList {
     for (const [id, c] of this.clients) if (c.expiresAt <= now) this.clients.delete(id);
   }
 
-  /** True when the token (`jti`, issued at `iatSeconds` to `clientId`) has been revoked. */
+  /**
+   * True when the token (`jti`, issued at `iatSeconds` to `clientId`) has been revoked. `iat` has
+   * whole seconds, so a client revocation covers every token of its own second too; the token
+   * endpoint issues that client nothing until the next second (grants/client-credentials.ts).
+   */
   isRevoked(jti: string, clientId: string, iatSeconds: number): boolean {
     if (this.tokens.has(jti)) return true;
     const c = this.clients.get(clientId);
-    return c !== undefined && iatSeconds * 1000 < c.notBefore;
+    return c !== undefined && iatSeconds <= Math.floor(c.notBefore / 1000);
   }
 }

@@ -66,6 +66,7 @@ export async function createOrganization(
       createdAt: now,
       updatedAt: now,
       createdBy: null,
+      tokensRevokedAt: null,
       secrets: [secretRecord(deps.hasher, secret, now)],
     };
   });
@@ -92,6 +93,7 @@ export async function createClient(
     createdAt: now,
     updatedAt: now,
     createdBy: input.createdBy,
+    tokensRevokedAt: null,
     secrets: [secretRecord(deps.hasher, secret, now)],
   };
   await deps.storage.createClient(client);
@@ -113,6 +115,8 @@ export async function rotateSecret(
 
 /** Revokes every token the client was issued before now, on every instance within one sync interval. */
 export async function revokeClientTokens(deps: AdminDeps, clientId: string, now = Date.now()): Promise<void> {
+  // On the client row, so the token endpoint of every instance sees it at once (see grants/client-credentials.ts).
+  await deps.storage.updateClient(clientId, { tokensRevokedAt: now }, now);
   await deps.revocations.add({ kind: 'client', subject: clientId, notBefore: now, expiresAt: now + deps.revocationTtl, createdAt: now });
 }
 

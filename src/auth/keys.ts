@@ -7,11 +7,11 @@
  * promotes next → current, retires current (still published until its last token has expired)
  * and generates a new next. Every instance reloads the key set from storage on each sync tick.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { SigningAlg } from '../config.js';
 import type { SigningKeyRecord, Storage } from '../storage/types.js';
-import { open, seal } from '../util/envelope.js';
+import { isSealed, open, seal } from '../util/envelope.js';
 
 export interface PublicJwk extends JWK {
   kid: string;
@@ -71,6 +71,13 @@ export async function newKeyRecord(
   };
 }
 
+/** JWKS responses may be cached this long (s): a next key must be published at least this long before it signs. */
+export const JWKS_MAX_AGE = 300;
+
+export class KeyRotationTooSoon extends Error {
+  override name = 'KeyRotationTooSoon';
+}
+
 export class KeyStore {
   private signer: Signer | undefined;
   private verification = new Map<string, LoadedKey>();
@@ -86,12 +93,28 @@ export class KeyStore {
 
   /** Makes sure a current and a next key exist for the configured algorithm, then loads the key set. */
   async init(now = Date.now()): Promise<void> {
-    const keys = await this.storage.listSigningKeys();
+    let keys = await this.storage.listSigningKeys();
+    const hasCurrent = () => keys.some((k) => k.alg === this.alg && k.status === 'current');
+    if (!hasCurrent()) {
+      // Instances starting together on an empty store: one creates the keys, the others wait (≤ 10 s) for them.
+      const me = randomUUID();
+      if ((await this.storage.setMetaIfAbsent(`keys_created_by_${this.alg}`, me)) !== me) {
+        for (let i = 0; i < 100 && !hasCurrent(); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          keys = await this.storage.listSigningKeys();
+        }
+      }
+    }
     const mine = keys.filter((k) => k.alg === this.alg);
     if (!mine.some((k) => k.status === 'current'))
       await this.storage.insertSigningKey(await newKeyRecord(this.alg, 'current', now, this.encryptionKey));
     if (!mine.some((k) => k.status === 'next'))
       await this.storage.insertSigningKey(await newKeyRecord(this.alg, 'next', now, this.encryptionKey));
+    // An encryption key configured after keys were stored in plaintext: seal them now.
+    if (this.encryptionKey) {
+      for (const k of keys)
+        if (!isSealed(k.privateKey)) await this.storage.setSigningKeyPrivate(k.kid, seal(k.privateKey, this.encryptionKey));
+    }
     await this.refresh(now);
     if (!this.signer) throw new Error(`no current ${this.alg} signing key after initialisation`);
   }
@@ -165,11 +188,21 @@ export class KeyStore {
    * Rotates the configured algorithm's keys. `maxTokenLifetime` (ms) bounds how long the retired
    * key stays published: its last token expires at most that long after this call plus one sync interval.
    */
-  async rotate(maxTokenLifetime: number, now = Date.now()): Promise<{ retired: string | undefined; current: string }> {
+  async rotate(
+    maxTokenLifetime: number,
+    opts: { minNextAge?: number; now?: number } = {},
+  ): Promise<{ retired: string | undefined; current: string }> {
+    const now = opts.now ?? Date.now();
     const before = (await this.storage.listSigningKeys()).filter((k) => k.alg === this.alg);
     const retiring = before.find((k) => k.status === 'current');
     const promoted = before.find((k) => k.status === 'next');
     if (!promoted) throw new Error(`no next ${this.alg} key to promote; run init first`);
+    const age = now - promoted.createdAt;
+    if (age < (opts.minNextAge ?? 0)) {
+      throw new KeyRotationTooSoon(
+        `the next key has been published for ${Math.round(age / 1000)} s only; JWKS caches may not know it yet (wait, or use --force)`,
+      );
+    }
     await this.storage.rotateSigningKeys(
       this.alg,
       await newKeyRecord(this.alg, 'next', now, this.encryptionKey),

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { PERMISSIONS } from '../access/permissions.js';
-import type { KeyStore } from './keys.js';
+import { JWKS_MAX_AGE, type KeyStore } from './keys.js';
 
 export interface MetadataDeps {
   issuer: string;
@@ -34,7 +34,7 @@ export function metadataDocument(d: MetadataDeps): Record<string, unknown> {
 }
 
 export async function metadataRoutes(app: FastifyInstance, d: MetadataDeps): Promise<void> {
-  const cacheable = 'public, max-age=300';
+  const cacheable = `public, max-age=${JWKS_MAX_AGE}`;
   for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
     app.get(path, { config: { errorStyle: 'oauth' } }, async (_req, reply) => {
       reply.header('cache-control', cacheable);

@@ -46,7 +46,7 @@ export async function tokenEndpoint(app: FastifyInstance, deps: TokenEndpointDep
       if (params.grant_type === undefined) throw new InvalidRequest('grant_type is required');
       if (params.grant_type !== 'client_credentials') throw new UnsupportedGrantType(params.grant_type);
       const { client } = await authenticateClient(req, params, deps);
-      return clientCredentialsGrant(client, params, deps);
+      return await clientCredentialsGrant(client, params, deps);
     };
     for (const url of TOKEN_PATHS) {
       scope.post(url, { bodyLimit: deps.bodyLimit, config: { errorStyle: 'oauth' } }, handler);

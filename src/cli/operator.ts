@@ -2,11 +2,13 @@
  * Operator commands: they act on the store directly (same DATABASE_URL / SKYPORT_DATA_DIR as the
  * server), so they work while servers run; servers pick the changes up within one sync interval.
  */
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { ROOT_SCOPES } from '../access/permissions.js';
 import type { Command } from 'commander';
 import { RevocationList } from '../access/revocations.js';
 import { clientView, createOrganization, setEnabled } from '../admin/service.js';
-import { KeyStore } from '../auth/keys.js';
+import { JWKS_MAX_AGE, KeyStore } from '../auth/keys.js';
 import { SecretHasher } from '../auth/secrets.js';
 import { loadHashKey, writeCredentialFiles } from '../bootstrap.js';
 import { loadConfig, maxTokenTtl, type Config } from '../config.js';
@@ -45,6 +47,21 @@ function table(rows: Record<string, unknown>[], cols: string[]): string {
   return [line(cols.map((c) => c.toUpperCase())), ...rows.map((r) => line(cols.map((c) => String(r[c] ?? ''))))].join('\n');
 }
 
+/**
+ * The credential folder must be writable and hold no credential files yet — checked before the
+ * organization is created, so a failure never leaves an organization whose root secrets nobody has.
+ */
+function checkWritableOut(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`cannot write credentials to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const existing = ROOT_SCOPES.map((s) => path.join(dir, `${s}.json`)).filter((f) => existsSync(f));
+  if (existing.length) throw new UsageError(`${existing[0]} exists already; choose another --out folder`);
+}
+
 export function operatorCommands(program: Command): void {
   const dataDirOpt = ['--data-dir <dir>', 'data directory (default: $SKYPORT_DATA_DIR or ./data)'] as const;
 
@@ -69,6 +86,7 @@ export function operatorCommands(program: Command): void {
       await withStorage(c, async (s) => {
         const hasher = new SecretHasher(await loadHashKey(s, c.encryptionKey));
         const out = path.resolve(opts.out ?? path.join(c.dataDir, 'credentials', name));
+        checkWritableOut(out);
         let created;
         try {
           created = await createOrganization({ storage: s, hasher }, name);
@@ -153,13 +171,19 @@ export function operatorCommands(program: Command): void {
     .description(
       'promote the published next key to signing, retire the current one (published until its tokens expire), publish a new next key',
     )
+    .option('--force', 'rotate even if the next key was published less than 5 minutes ago (verifiers caching the JWKS may not know it yet)')
     .option(...dataDirOpt)
-    .action(async (opts: { dataDir?: string }) => {
+    .addHelpText('after', '\nExample:\n  skyport keys rotate && skyport keys list')
+    .action(async (opts: { dataDir?: string; force?: boolean }) => {
       const c = config(opts);
       await withStorage(c, async (s) => {
         const ks = new KeyStore(s, c.signingAlg, c.encryptionKey);
         await ks.init();
-        const r = await ks.rotate((maxTokenTtl(c) + c.clockSkew) * 1000 + c.syncInterval);
+        const r = await ks
+          .rotate((maxTokenTtl(c) + c.clockSkew) * 1000 + c.syncInterval, { minNextAge: opts.force ? 0 : JWKS_MAX_AGE * 1000 })
+          .catch((e: Error) => {
+            throw new UsageError(e.message);
+          });
         await operatorAudit(s, null, 'keys.rotate', r.current, { retired: r.retired, alg: c.signingAlg });
         console.log(
           `${c.signingAlg}: now signing with ${r.current}; ${r.retired ?? 'no key'} retired and published until its tokens expire.`,

@@ -29,6 +29,7 @@ export function clientFromRow(r: Row, secrets: ClientSecretRecord[]): ClientReco
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
     createdBy: (r.created_by as string | null) ?? null,
+    tokensRevokedAt: numOrNull(r.tokens_revoked_at),
     secrets,
   };
 }

@@ -39,10 +39,12 @@ export interface ClientRecord {
   updatedAt: number;
   /** client_id of the admin client that created it, or null when created by the operator. */
   createdBy: string | null;
+  /** When all tokens issued so far were revoked (disable, delete, revoke-tokens), ms; null if never. */
+  tokensRevokedAt: number | null;
   secrets: ClientSecretRecord[];
 }
 
-export type ClientPatch = Partial<Pick<ClientRecord, 'name' | 'permissions' | 'enabled'>>;
+export type ClientPatch = Partial<Pick<ClientRecord, 'name' | 'permissions' | 'enabled' | 'tokensRevokedAt'>>;
 
 export type KeyStatus = 'next' | 'current' | 'retired';
 
@@ -138,6 +140,8 @@ export interface Storage {
   /** Atomically: current → retired (publishUntil), next → current, insert `newNext`. */
   rotateSigningKeys(alg: string, newNext: SigningKeyRecord, now: number, publishUntil: number): Promise<void>;
   deleteSigningKeysPublishedBefore(now: number): Promise<number>;
+  /** Replaces a key's stored private part (sealing it when an encryption key is turned on). */
+  setSigningKeyPrivate(kid: string, privateKey: string): Promise<void>;
 
   addRevocation(r: RevocationRecord): Promise<void>;
   /** Revocations created at or after `since` and not yet expired at `now`. */

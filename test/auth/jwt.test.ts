@@ -181,10 +181,16 @@ for (const store of await stores()) {
       const storedBefore = await s.skyport.storage.listSigningKeys();
       const next = storedBefore.find((k) => k.status === 'next' && k.alg === 'RS256');
       assert.ok(next, 'a next key exists');
-      assert.ok(before1.keys.some((k) => k.kid === next.kid), 'the next key is in the JWKS before it signs');
+      assert.ok(
+        before1.keys.some((k) => k.kid === next.kid),
+        'the next key is in the JWKS before it signs',
+      );
 
       // A verifier that fetched the JWKS before the rotation and never refetches.
-      const cachedBefore = createRemoteJWKSet(new URL(`${s.url}/.well-known/jwks.json`), { cooldownDuration: 3_600_000, cacheMaxAge: 3_600_000 });
+      const cachedBefore = createRemoteJWKSet(new URL(`${s.url}/.well-known/jwks.json`), {
+        cooldownDuration: 3_600_000,
+        cacheMaxAge: 3_600_000,
+      });
       await jwtVerify(oldToken, cachedBefore, { issuer: s.config.issuer, audience: s.config.dataAudience });
 
       const r = await s.skyport.keys.rotate(3_600_000 + 60_000);
@@ -199,10 +205,16 @@ for (const store of await stores()) {
       await jwtVerify(newToken, cachedBefore, { issuer: s.config.issuer, audience: s.config.dataAudience });
 
       const after1 = await jwks(s);
-      assert.ok(after1.keys.some((k) => k.kid === oldKid), 'the retired key stays published while its tokens live');
+      assert.ok(
+        after1.keys.some((k) => k.kid === oldKid),
+        'the retired key stays published while its tokens live',
+      );
       const newNext = (await s.skyport.storage.listSigningKeys()).find((k) => k.status === 'next');
       assert.ok(newNext && newNext.kid !== next.kid && newNext.kid !== oldKid);
-      assert.ok(after1.keys.some((k) => k.kid === newNext.kid), 'a fresh next key is published');
+      assert.ok(
+        after1.keys.some((k) => k.kid === newNext.kid),
+        'a fresh next key is published',
+      );
 
       // A fresh independent verifier accepts both tokens; so does the server.
       await independentVerify(s, oldToken, s.config.dataAudience, 'RS256');
@@ -217,7 +229,7 @@ for (const store of await stores()) {
       const kid = decodeProtectedHeader(token).kid!;
       // Publication ends 1 ms after the rotation (as if every token of that key had expired).
       const t0 = Date.now();
-      await s.skyport.keys.rotate(1, t0);
+      await s.skyport.keys.rotate(1, { now: t0 });
       await s.skyport.keys.refresh(t0 + 10);
       assert.ok(!(await jwks(s)).keys.some((k) => k.kid === kid), 'retired key no longer published');
       const r = await request(`${s.url}/collections`, { headers: bearer(token) });
@@ -269,10 +281,13 @@ for (const store of await stores()) {
         assert.match(e.message, /encrypt/i);
         return true;
       });
-      await assert.rejects(startServer({ ...opts(), env: { ...stable, SKYPORT_ENCRYPTION_KEY: randomBytes(32).toString('base64') } }), (e: Error) => {
-        assert.match(e.message, /SKYPORT_ENCRYPTION_KEY/);
-        return true;
-      });
+      await assert.rejects(
+        startServer({ ...opts(), env: { ...stable, SKYPORT_ENCRYPTION_KEY: randomBytes(32).toString('base64') } }),
+        (e: Error) => {
+          assert.match(e.message, /SKYPORT_ENCRYPTION_KEY/);
+          return true;
+        },
+      );
 
       // With the right key it starts again, on the same keys: the earlier token still verifies.
       const again = await startServer({ ...opts(), env: { ...stable, SKYPORT_ENCRYPTION_KEY: key } });
@@ -280,6 +295,39 @@ for (const store of await stores()) {
         assert.equal((await request(`${again.url}/collections`, { headers: bearer(token) })).status, 200);
       } finally {
         await again.close();
+      }
+    });
+
+    it('turning encryption on for a store started without it does not leave private keys in plaintext', async () => {
+      const plainDir = mkdtempSync(path.join(os.tmpdir(), 'skyport-enc-late-'));
+      const plainDb = db ? await createTestDatabase() : undefined;
+      const o = { dataDir: plainDir, ...(plainDb ? { databaseUrl: plainDb.url } : {}) };
+      try {
+        const first = await startServer({ ...o, env: stable });
+        assert.ok(
+          (await first.skyport.storage.listSigningKeys()).every((k) => !isSealed(k.privateKey)),
+          'control: no key, no sealing',
+        );
+        await first.close();
+        // The operator sets SKYPORT_ENCRYPTION_KEY afterwards. Either the start seals what is stored,
+        // or it refuses with a clear error; starting with the keys still in plaintext is the fault.
+        try {
+          const later = await startServer({ ...o, env: { ...stable, SKYPORT_ENCRYPTION_KEY: key } });
+          try {
+            const plain = (await later.skyport.storage.listSigningKeys()).filter((k) => !isSealed(k.privateKey)).map((k) => k.kid);
+            const hashKey = await later.skyport.storage.getMeta('secret_hash_key');
+            assert.deepEqual(plain, [], 'every stored private key is sealed once an encryption key is configured');
+            assert.ok(hashKey && isSealed(hashKey), 'the secret-hashing key is sealed too');
+          } finally {
+            await later.close();
+          }
+        } catch (e) {
+          if (e instanceof assert.AssertionError) throw e;
+          assert.match((e as Error).message, /SKYPORT_ENCRYPTION_KEY/);
+        }
+      } finally {
+        rmSync(plainDir, { recursive: true, force: true });
+        await plainDb?.drop();
       }
     });
   });

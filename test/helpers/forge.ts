@@ -29,7 +29,10 @@ export function hs256(genuine: string, secret: string | Buffer): string {
 }
 
 /** The server's private key of the given status, unsealed with the server's encryption key. */
-export async function serverPrivateKey(s: TestServer, status: 'current' | 'next' = 'current'): Promise<{ kid: string; alg: string; key: KeyObject }> {
+export async function serverPrivateKey(
+  s: TestServer,
+  status: 'current' | 'next' = 'current',
+): Promise<{ kid: string; alg: string; key: KeyObject }> {
   const rec = (await s.skyport.storage.listSigningKeys())
     .filter((k) => k.status === status && k.alg === s.config.signingAlg)
     .sort((a, b) => (a.activatedAt ?? 0) - (b.activatedAt ?? 0))

@@ -13,7 +13,10 @@ export interface Cred {
 
 /** The raw token response for credentials (form style, body authentication), plus `extra` form parameters. */
 export function tokenResponse(base: string, c: Cred, extra = ''): Promise<Res> {
-  return formToken(base, `grant_type=client_credentials&client_id=${encodeURIComponent(c.client_id)}&client_secret=${encodeURIComponent(c.client_secret)}${extra}`);
+  return formToken(
+    base,
+    `grant_type=client_credentials&client_id=${encodeURIComponent(c.client_id)}&client_secret=${encodeURIComponent(c.client_secret)}${extra}`,
+  );
 }
 
 /** An access token for the credentials; fails the test with the server's answer when the grant fails. */

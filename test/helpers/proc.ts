@@ -21,7 +21,8 @@ export interface RunResult {
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) {
-    if (k.startsWith('SKYPORT_') || k === 'DATABASE_URL' || k === 'PORT' || k === 'HOST' || /^(https?|all|no)_proxy$/i.test(k)) delete env[k];
+    if (k.startsWith('SKYPORT_') || k === 'DATABASE_URL' || k === 'PORT' || k === 'HOST' || /^(https?|all|no)_proxy$/i.test(k))
+      delete env[k];
   }
   env.NO_PROXY = '127.0.0.1,localhost';
   env.no_proxy = '127.0.0.1,localhost';
@@ -33,14 +34,19 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 }
 
 /** Runs a program to completion; never rejects for a non-zero exit. */
-export function run(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+export function run(
+  file: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       file,
       args,
       { cwd: opts.cwd ?? PROJECT_ROOT, env: opts.env ?? cleanEnv(), timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
-        if (err && typeof (err as NodeJS.ErrnoException).code === 'string' && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(err);
+        if (err && typeof (err as NodeJS.ErrnoException).code === 'string' && (err as NodeJS.ErrnoException).code === 'ENOENT')
+          return reject(err);
         resolve({ code: child.exitCode, signal: child.signalCode, stdout: String(stdout), stderr: String(stderr) });
       },
     );
@@ -64,7 +70,11 @@ const live = new Set<ChildProcess>();
 
 /** Starts `node bin/skyport.js …args`; the caller must `stop()` it (or call `stopAll`). */
 export function startDaemon(args: string[], env: Record<string, string | undefined>): Daemon {
-  const child = spawn(process.execPath, [SKYPORT_BIN, ...args], { cwd: PROJECT_ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SKYPORT_BIN, ...args], {
+    cwd: PROJECT_ROOT,
+    env: cleanEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   live.add(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

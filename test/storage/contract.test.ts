@@ -41,6 +41,7 @@ function client(id: string, orgId: string, over: Partial<ClientRecord> = {}): Cl
     createdAt: 1000,
     updatedAt: 1000,
     createdBy: null,
+    tokensRevokedAt: null,
     secrets: [{ id: `${id}-s1`, hash: `hash-${id}-1`, hint: 'abcd', createdAt: 1000, expiresAt: null }],
     ...over,
   };
@@ -129,6 +130,8 @@ for (const kind of await stores()) {
       assert.deepEqual(u2?.permissions, ['catalog:read']);
       assert.equal(u2?.enabled, false);
       assert.equal(await s.updateClient('nope', { enabled: true }, 1), undefined);
+      assert.equal((await s.updateClient('c1', { tokensRevokedAt: 6500 }, 6500))?.tokensRevokedAt, 6500);
+      assert.equal((await s.getClient('c2'))?.tokensRevokedAt, null);
     });
 
     it('rotateClientSecret keeps at most two secrets and drops the old one at once with no grace', async () => {
@@ -191,6 +194,8 @@ for (const kind of await stores()) {
       assert.equal(byKid.k3?.status, 'next');
       assert.equal(byKid.e1?.status, 'current', 'other algorithms untouched');
       assert.deepEqual(byKid.k1?.publicJwk, { kty: 'RSA', kid: 'k1' });
+      await s.setSigningKeyPrivate('k2', 'enc:v1:sealed');
+      assert.equal((await s.listSigningKeys()).find((k) => k.kid === 'k2')?.privateKey, 'enc:v1:sealed');
       assert.equal(await s.deleteSigningKeysPublishedBefore(4000), 0);
       assert.equal(await s.deleteSigningKeysPublishedBefore(6000), 1);
       assert.equal((await s.listSigningKeys()).length, 3);

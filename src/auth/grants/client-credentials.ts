@@ -55,11 +55,23 @@ function targetApi(params: TokenParams, client: ClientRecord, deps: GrantDeps): 
 }
 
 /**
+ * The `iat` of a new token: now, except in the very second the client's tokens were revoked, where
+ * every token (iat ≤ that second) counts as revoked — so wait (< 1 s) for the next second.
+ */
+async function issueSecond(client: ClientRecord): Promise<number> {
+  const now = Date.now();
+  const revokedSecond = client.tokensRevokedAt === null ? -1 : Math.floor(client.tokensRevokedAt / 1000);
+  if (Math.floor(now / 1000) > revokedSecond) return Math.floor(now / 1000);
+  await new Promise((r) => setTimeout(r, (revokedSecond + 1) * 1000 - now + 1));
+  return Math.max(revokedSecond + 1, Math.floor(Date.now() / 1000));
+}
+
+/**
  * Issues an access token to an authenticated client. Throws InvalidTarget (unknown audience),
  * UnauthorizedClient (the client holds no permission on that API) or InvalidScope (requested
  * scope malformed, or nothing of it may be granted).
  */
-export function clientCredentialsGrant(client: ClientRecord, params: TokenParams, deps: GrantDeps, nowMs = Date.now()): TokenResponse {
+export async function clientCredentialsGrant(client: ClientRecord, params: TokenParams, deps: GrantDeps): Promise<TokenResponse> {
   const api = targetApi(params, client, deps);
   const requested = parseScope(params.scope);
   if (grantedPermissions(client.rootScope, client.permissions, api, undefined).length === 0) {
@@ -67,7 +79,7 @@ export function clientCredentialsGrant(client: ClientRecord, params: TokenParams
   }
   const granted = grantedPermissions(client.rootScope, client.permissions, api, requested);
   if (granted.length === 0) throw new InvalidScope('none of the requested scope can be granted to this client');
-  const iat = Math.floor(nowMs / 1000);
+  const iat = await issueSecond(client);
   const ttl = deps.ttl[api];
   const scope = granted.join(' ');
   const access_token = deps.keys.signJwt({

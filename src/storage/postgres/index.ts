@@ -98,9 +98,21 @@ export class PostgresStorage implements Storage {
 
   private async insertClient(db: Queryable, c: ClientRecord): Promise<void> {
     await db.query(
-      `INSERT INTO clients (client_id, org_id, name, root_scope, permissions, is_root, enabled, created_at, updated_at, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [c.clientId, c.orgId, c.name, c.rootScope, c.permissions.join(' '), c.isRoot, c.enabled, c.createdAt, c.updatedAt, c.createdBy],
+      `INSERT INTO clients (client_id, org_id, name, root_scope, permissions, is_root, enabled, created_at, updated_at, created_by, tokens_revoked_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        c.clientId,
+        c.orgId,
+        c.name,
+        c.rootScope,
+        c.permissions.join(' '),
+        c.isRoot,
+        c.enabled,
+        c.createdAt,
+        c.updatedAt,
+        c.createdBy,
+        c.tokensRevokedAt ?? null,
+      ],
     );
     for (const s of c.secrets) await this.insertSecret(db, c.clientId, s);
   }
@@ -174,6 +186,7 @@ export class PostgresStorage implements Storage {
     if (patch.name !== undefined) add('name', patch.name);
     if (patch.permissions !== undefined) add('permissions', patch.permissions.join(' '));
     if (patch.enabled !== undefined) add('enabled', patch.enabled);
+    if (patch.tokensRevokedAt !== undefined) add('tokens_revoked_at', patch.tokensRevokedAt);
     args.push(clientId);
     const res = await this.pool.query(`UPDATE clients SET ${sets.join(', ')} WHERE client_id = $${args.length}`, args);
     return res.rowCount ? this.getClient(clientId) : undefined;
@@ -216,6 +229,9 @@ export class PostgresStorage implements Storage {
       await c.query("UPDATE signing_keys SET status = 'current', activated_at = $1 WHERE alg = $2 AND status = 'next'", [now, alg]);
       await this.insertKey(c, newNext);
     });
+  }
+  async setSigningKeyPrivate(kid: string, privateKey: string): Promise<void> {
+    await this.pool.query('UPDATE signing_keys SET private_key = $1 WHERE kid = $2', [privateKey, kid]);
   }
   async deleteSigningKeysPublishedBefore(now: number): Promise<number> {
     return (await this.pool.query("DELETE FROM signing_keys WHERE status = 'retired' AND publish_until < $1", [now])).rowCount ?? 0;

@@ -16,7 +16,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     enabled BOOLEAN NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
-    created_by TEXT
+    created_by TEXT,
+    tokens_revoked_at BIGINT
   );
   CREATE INDEX clients_org ON clients(org_id);
   CREATE TABLE client_secrets (

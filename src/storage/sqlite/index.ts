@@ -97,8 +97,8 @@ export class SqliteStorage implements Storage {
 
   private insertClient(c: ClientRecord): void {
     this.q(
-      `INSERT INTO clients (client_id, org_id, name, root_scope, permissions, is_root, enabled, created_at, updated_at, created_by)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO clients (client_id, org_id, name, root_scope, permissions, is_root, enabled, created_at, updated_at, created_by, tokens_revoked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       c.clientId,
       c.orgId,
@@ -110,6 +110,7 @@ export class SqliteStorage implements Storage {
       c.createdAt,
       c.updatedAt,
       c.createdBy,
+      c.tokensRevokedAt ?? null,
     );
     for (const s of c.secrets) this.insertSecret(c.clientId, s);
   }
@@ -198,6 +199,7 @@ export class SqliteStorage implements Storage {
     if (patch.name !== undefined) add('name', patch.name);
     if (patch.permissions !== undefined) add('permissions', patch.permissions.join(' '));
     if (patch.enabled !== undefined) add('enabled', patch.enabled ? 1 : 0);
+    if (patch.tokensRevokedAt !== undefined) add('tokens_revoked_at', patch.tokensRevokedAt);
     const res = this.db.prepare(`UPDATE clients SET ${sets.join(', ')} WHERE client_id = ?`).run(...args, clientId);
     return res.changes ? this.getClient(clientId) : undefined;
   }
@@ -245,6 +247,9 @@ export class SqliteStorage implements Storage {
         this.insertKey(newNext);
       })
       .immediate();
+  }
+  async setSigningKeyPrivate(kid: string, privateKey: string): Promise<void> {
+    this.q('UPDATE signing_keys SET private_key = ? WHERE kid = ?').run(privateKey, kid);
   }
   async deleteSigningKeysPublishedBefore(now: number): Promise<number> {
     return this.q("DELETE FROM signing_keys WHERE status = 'retired' AND publish_until < ?").run(now).changes;

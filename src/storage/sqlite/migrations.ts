@@ -16,7 +16,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     enabled INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
-    created_by TEXT
+    created_by TEXT,
+    tokens_revoked_at INTEGER
   );
   CREATE INDEX clients_org ON clients(org_id);
   CREATE TABLE client_secrets (
