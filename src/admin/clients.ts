@@ -19,7 +19,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ROOT_SCOPES, type Permission } from '../access/permissions.js';
 import type { Principal } from '../access/verifier.js';
-import { forbidden, notFound } from '../http/errors.js';
+import { Value } from '@sinclair/typebox/value';
+import { badRequest, forbidden, notFound } from '../http/errors.js';
 import type { ClientRecord } from '../storage/types.js';
 import {
   checkPermissions,
@@ -33,10 +34,12 @@ import {
 } from './service.js';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 
+/** A display name: printable text, no control characters (they break terminals and some stores). */
+const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]+$' });
 const PermissionList = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 16 });
 const CreateBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    name: Name,
     root_scope: Type.Union(ROOT_SCOPES.map((s) => Type.Literal(s))),
     permissions: Type.Optional(PermissionList),
   },
@@ -44,7 +47,7 @@ const CreateBody = Type.Object(
 );
 const PatchBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    name: Type.Optional(Name),
     permissions: Type.Optional(PermissionList),
     enabled: Type.Optional(Type.Boolean()),
   },
@@ -54,7 +57,8 @@ const RotateBody = Type.Object(
   { grace_period_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 86400 })) },
   { additionalProperties: false },
 );
-const IdParams = Type.Object({ client_id: Type.String({ minLength: 1, maxLength: 128 }) });
+// Client ids are URL-safe by construction; anything else cannot name a client (and never reaches storage).
+const IdParams = Type.Object({ client_id: Type.String({ pattern: '^[A-Za-z0-9._~-]{1,128}$' }) });
 
 type Guard = (permission: Permission) => preHandlerAsyncHookHandler;
 type IdReq = FastifyRequest<{ Params: Static<typeof IdParams> }>;
@@ -185,10 +189,13 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
 
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof RotateBody> }>(
     '/admin/clients/:client_id/rotate-secret',
-    { ...write, schema: { params: IdParams, body: Type.Optional(RotateBody) } },
+    { ...write, schema: { params: IdParams } },
     async (req, reply) => {
+      // The body is optional (no body: no grace period), which a route body schema cannot express.
+      const body: unknown = req.body ?? {};
+      if (!Value.Check(RotateBody, body)) throw badRequest('body must be {"grace_period_seconds": 0..604800}');
       const c = await own(req);
-      const grace = req.body?.grace_period_seconds ?? 0;
+      const grace = body.grace_period_seconds ?? 0;
       const out = await audited(
         req,
         'client.rotate_secret',

@@ -76,7 +76,8 @@ export async function authenticateClient(req: FastifyRequest, params: TokenParam
   const wait = deps.limiter.retryAfter(id, address);
   if (wait > 0) throw new TooManyAttempts(wait);
 
-  const client = id.length <= 128 ? await deps.storage.getClient(id) : undefined;
+  // Only a URL-safe id can name a client; anything else (NUL, 10 kB) never reaches storage.
+  const client = /^[A-Za-z0-9._~-]{1,128}$/.test(id) ? await deps.storage.getClient(id) : undefined;
   const now = Date.now();
   const hashes = client ? client.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.hash) : [];
   const secretOk = deps.hasher.verify(secret ?? '', hashes.length ? hashes : [deps.hasher.decoyHash]) && hashes.length > 0;

@@ -83,6 +83,11 @@ export function createApp(opts: AppOptions): FastifyInstance {
     // Tokens and secrets arrive in headers and bodies; a stray 100 kB header is someone's mistake.
     routerOptions: { maxParamLength: 200 },
     bodyLimit: 1024 * 1024,
+    // Requests the router itself rejects (a malformed percent-encoding) get the same error bodies as the rest.
+    frameworkErrors: (err, req, reply) => {
+      const style = styleOf(req);
+      return sendProblem(reply, style, 400, style === 'oauth' ? 'invalid_request' : 'BadRequest', 'malformed URL');
+    },
     // A typo in a request field is an error the caller should see, not a value silently dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });

@@ -113,6 +113,21 @@ for (const store of await stores()) {
       assertOAuthError(await formToken(s.url, `grant_type=client_credentials&client_secret=${ro.client_secret}`), 400, 'invalid_request');
     });
 
+    it('odd client ids (NUL, control characters, very long) are invalid_client, never 5xx', async () => {
+      for (const id of ['%00', `ab%00cd`, '%0A%0D', 'x'.repeat(5000), encodeURIComponent('é中')]) {
+        assertOAuthError(
+          await formToken(s.url, `grant_type=client_credentials&client_id=${id}&client_secret=sks_x`),
+          401,
+          'invalid_client',
+        );
+      }
+      assertOAuthError(
+        await jsonToken(s.url, { grant_type: 'client_credentials', client_id: 'a\u0000b', client_secret: 'x' }),
+        401,
+        'invalid_client',
+      );
+    });
+
     it('missing or unsupported grant_type', async () => {
       assertOAuthError(await formToken(s.url, `client_id=${ro.client_id}&client_secret=${ro.client_secret}`), 400, 'invalid_request');
       assertOAuthError(
