@@ -17,10 +17,10 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ROOT_SCOPES, type Permission } from '../access/permissions.js';
+import { ROOT_SCOPE_CEILING, ROOT_SCOPES, type Permission, type RootScope } from '../access/permissions.js';
 import type { Principal } from '../access/verifier.js';
 import { Value } from '@sinclair/typebox/value';
-import { badRequest, forbidden, notFound } from '../http/errors.js';
+import { HttpProblem, badRequest, forbidden, notFound } from '../http/errors.js';
 import type { ClientRecord } from '../storage/types.js';
 import {
   checkPermissions,
@@ -105,7 +105,9 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
       await audit(req, action, target, 'success', details);
       return out;
     } catch (e) {
-      await audit(req, action, target, 'failure', { ...details, reason: (e as Error).message }).catch(() => {});
+      // Only our own refusals are worth recording verbatim; anything else may carry a driver's internals.
+      const reason = e instanceof HttpProblem ? e.description : 'internal error';
+      await audit(req, action, target, 'failure', { ...details, reason }).catch(() => {});
       throw e;
     }
   };
@@ -114,6 +116,22 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
   const noSelfOrRoot = (p: Principal, c: ClientRecord, verb: string, participle: string) => {
     if (c.clientId === p.clientId) throw forbidden(`a client cannot ${verb} itself`);
     if (c.isRoot) throw forbidden(`root credentials cannot be ${participle} through the API; the operator manages them`);
+  };
+
+  /** Root credentials are touched (renamed, revoked, rotated) only by the organization's admin root credential. */
+  const rootOnlyByAdminRoot = async (p: Principal, c: ClientRecord) => {
+    if (c.isRoot && !(await isAdminRoot(p))) throw forbidden('only the admin root credential may change root credentials');
+  };
+
+  /**
+   * Admin permissions are delegated, never minted: an admin-scope client created or changed by `p`
+   * gets only permissions `p` holds itself, so write-only cannot create read+write and climb through it.
+   */
+  const noDelegationAbove = (p: Principal, rootScope: RootScope, permissions: readonly string[] | undefined) => {
+    if (rootScope !== 'admin') return;
+    const wanted = permissions ?? ROOT_SCOPE_CEILING.admin;
+    const missing = wanted.filter((x) => !p.permissions.has(x as Permission));
+    if (missing.length) throw forbidden(`a client can only delegate admin permissions it holds; missing ${missing.join(', ')}`);
   };
 
   app.get('/admin/clients', read, async (req) => ({
@@ -126,14 +144,16 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
       req,
       'client.create',
       null,
-      () =>
-        createClient(deps, {
+      async () => {
+        noDelegationAbove(req.principal!, b.root_scope, b.permissions);
+        return createClient(deps, {
           orgId: req.principal!.orgId,
           name: b.name,
           rootScope: b.root_scope,
           permissions: b.permissions,
           createdBy: req.principal!.clientId,
-        }),
+        });
+      },
       { root_scope: b.root_scope, permissions: b.permissions ?? 'all' },
     );
     reply.code(201).header('location', `/admin/clients/${client.clientId}`).header('cache-control', 'no-store');
@@ -155,7 +175,9 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
         'client.update',
         c.clientId,
         async () => {
+          await rootOnlyByAdminRoot(req.principal!, c);
           if (b.permissions !== undefined) noSelfOrRoot(req.principal!, c, 'change the permissions of', 'given other permissions');
+          if (b.permissions !== undefined) noDelegationAbove(req.principal!, c.rootScope, b.permissions);
           if (b.enabled !== undefined && b.enabled !== c.enabled)
             noSelfOrRoot(req.principal!, c, b.enabled ? 'enable' : 'disable', b.enabled ? 'enabled' : 'disabled');
           const permissions = b.permissions === undefined ? undefined : checkPermissions(c.rootScope, b.permissions);
@@ -224,7 +246,10 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
     { ...write, schema: { params: IdParams } },
     async (req, reply) => {
       const c = await own(req);
-      await audited(req, 'client.revoke_tokens', c.clientId, () => revokeClientTokens(deps, c.clientId));
+      await audited(req, 'client.revoke_tokens', c.clientId, async () => {
+        await rootOnlyByAdminRoot(req.principal!, c);
+        await revokeClientTokens(deps, c.clientId);
+      });
       return reply.code(204).send();
     },
   );
