@@ -3,7 +3,7 @@
  * three root credentials written as creds.json files (mode 0600) and the demo collections.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RootScope } from './access/permissions.js';
 import { createOrganization, type IssuedCredential } from './admin/service.js';
@@ -74,5 +74,33 @@ export async function bootstrapDemo(
   const now = Date.now();
   const { credentials } = await createOrganization({ storage, hasher }, 'demo', now);
   for (const c of demoCollections(now)) await storage.upsertCollection(c);
-  return writeCredentialFiles(path.join(config.dataDir, 'credentials'), 'demo', credentials, config);
+  // Never overwrite credentials of another store that used this data dir (e.g. SQLite before PostgreSQL).
+  let dir = path.join(config.dataDir, 'credentials');
+  if (existsSync(path.join(dir, 'read-only.json'))) dir = path.join(dir, `demo-${Date.now().toString(36)}`);
+  return writeCredentialFiles(dir, 'demo', credentials, config);
+}
+
+/**
+ * Keeps `token_url` and `audience` in `<data dir>/credentials/*.json` in step with the public URL
+ * (a restart on another PORT). Only files whose client exists in this store are touched. Returns
+ * the files rewritten.
+ */
+export async function refreshCredentialFiles(storage: Storage, config: Config): Promise<string[]> {
+  const dir = path.join(config.dataDir, 'credentials');
+  const changed: string[] = [];
+  for (const scope of ['admin', 'tasking', 'read-only'] as const) {
+    const file = path.join(dir, `${scope}.json`);
+    let body: CredentialsFile;
+    try {
+      body = JSON.parse(readFileSync(file, 'utf8')) as CredentialsFile;
+    } catch {
+      continue;
+    }
+    const tokenUrl = `${config.publicUrl}/oauth2/token`;
+    const audience = scope === 'admin' ? config.managementAudience : config.dataAudience;
+    if ((body.token_url === tokenUrl && body.audience === audience) || !(await storage.getClient(body.client_id))) continue;
+    writeFileSync(file, JSON.stringify({ ...body, token_url: tokenUrl, audience }, null, 2) + '\n', { mode: 0o600 });
+    changed.push(file);
+  }
+  return changed;
 }

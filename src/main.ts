@@ -15,7 +15,7 @@ import { FailureLimiter } from './auth/rate-limit.js';
 import { SecretHasher } from './auth/secrets.js';
 import { tokenEndpoint } from './auth/token-endpoint.js';
 import { tokenManagementRoutes } from './auth/token-management.js';
-import { bootstrapDemo, loadHashKey } from './bootstrap.js';
+import { bootstrapDemo, loadHashKey, refreshCredentialFiles } from './bootstrap.js';
 import { collectionRoutes } from './catalog/collections.js';
 import { landingRoutes } from './catalog/landing.js';
 import { maxTokenTtl, type Config } from './config.js';
@@ -102,28 +102,50 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
   }
 }
 
-/** First-start work done once, before any worker listens: migrations, keys, demo bootstrap. */
-async function prepare(config: Config): Promise<void> {
-  const s = await createSkyport({ ...config, logLevel: 'silent' });
-  try {
-    const hasher = new SecretHasher(await loadHashKey(s.storage, config.encryptionKey));
-    const files = await bootstrapDemo(s.storage, hasher, config);
-    if (files) {
-      console.log(`First start: created the demo organization. Its root credentials (mode 0600):`);
-      for (const [scope, file] of Object.entries(files)) console.log(`  ${scope.padEnd(9)} ${file}`);
-      console.log(
-        `Try:\n  curl -s ${config.publicUrl}/oauth2/token -d grant_type=client_credentials \\\n    -d client_id=$(node -p "require('${files['read-only']}').client_id") \\\n    -d client_secret=$(node -p "require('${files['read-only']}').client_secret")`,
-      );
-    }
-  } finally {
-    await s.close();
-  }
+/** Thrown when the configured port is taken: the CLI prints it without a stack. */
+export class PortInUse extends Error {
+  override name = 'PortInUse';
 }
 
-/** `skyport serve`: prepares the store, then listens (in SKYPORT_WORKERS processes when > 1). */
+/** Fails fast, before any first-start work, when HOST:PORT cannot be bound. */
+async function assertPortFree(config: Config): Promise<void> {
+  const { createServer } = await import('node:net');
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new PortInUse(`${config.host}:${config.port} is in use; start with another PORT, e.g. PORT=18080 npm start`)
+          : e,
+      ),
+    );
+    probe.listen({ host: config.host, port: config.port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+/** First-start work (demo organization, credential files) and keeping credential files' URLs current. */
+async function firstStart(storage: Storage, config: Config): Promise<void> {
+  const hasher = new SecretHasher(await loadHashKey(storage, config.encryptionKey));
+  const files = await bootstrapDemo(storage, hasher, config);
+  if (files) {
+    console.log(`First start: created the demo organization. Its root credentials (mode 0600):`);
+    for (const [scope, file] of Object.entries(files)) console.log(`  ${scope.padEnd(9)} ${file}`);
+    console.log(
+      `Try:\n  curl -s ${config.publicUrl}/oauth2/token -d grant_type=client_credentials \\\n    -d client_id=$(node -p "require('${files['read-only']}').client_id") \\\n    -d client_secret=$(node -p "require('${files['read-only']}').client_secret")`,
+    );
+  } else if (!config.demo && (await storage.listOrganizations()).length === 0) {
+    console.log('No organizations yet (SKYPORT_DEMO=false): create one with `npx skyport org create <name>`.');
+  }
+  for (const f of await refreshCredentialFiles(storage, config))
+    console.log(`Updated token_url and audience in ${f} for ${config.publicUrl}`);
+}
+
+/** `skyport serve`: first-start work, then listen (in SKYPORT_WORKERS processes when > 1). Throws PortInUse. */
 export async function serve(config: Config): Promise<void> {
-  if (cluster.isPrimary) await prepare(config);
   if (cluster.isPrimary && config.workers > 1) {
+    await assertPortFree(config);
+    const s = await createSkyport({ ...config, logLevel: 'silent' });
+    await firstStart(s.storage, config).finally(() => s.close());
     for (let i = 0; i < config.workers; i++) cluster.fork();
     cluster.on('exit', (w, code, signal) => {
       if (signal !== 'SIGTERM' && signal !== 'SIGINT') console.error(`worker ${w.process.pid} exited (${signal ?? code})`);
@@ -137,10 +159,13 @@ export async function serve(config: Config): Promise<void> {
     );
     return;
   }
+  if (cluster.isPrimary) await assertPortFree(config);
   const s = await createSkyport(config);
   const stop = () => void s.close().then(() => process.exit(0));
   process.once('SIGTERM', stop).once('SIGINT', stop);
+  if (cluster.isPrimary) await firstStart(s.storage, config);
   await s.app.listen({ host: config.host, port: config.port });
-  if (cluster.isPrimary)
+  if (cluster.isPrimary) {
     s.app.log.info(`Skyport listening at ${config.publicUrl} (storage: ${s.storage.kind}, data dir: ${config.dataDir})`);
+  }
 }

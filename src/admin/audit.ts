@@ -21,7 +21,16 @@ export async function auditRoutes(
       const entries = await deps.storage.listAudit(req.principal!.orgId, limit, req.query.before);
       const last = entries.at(-1);
       return {
-        entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+        entries: entries.map((e) => ({
+          id: e.id,
+          at: new Date(e.at).toISOString(),
+          actor: e.actor,
+          action: e.action,
+          target: e.target,
+          outcome: e.outcome,
+          source_ip: e.sourceIp,
+          details: e.details,
+        })),
         links: entries.length === limit && last ? [{ rel: 'next', href: `/admin/audit?limit=${limit}&before=${last.id}` }] : [],
       };
     },

@@ -129,7 +129,8 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
    */
   const noDelegationAbove = (p: Principal, rootScope: RootScope, permissions: readonly string[] | undefined) => {
     if (rootScope !== 'admin') return;
-    const wanted = permissions ?? ROOT_SCOPE_CEILING.admin;
+    // Unknown names and names outside the root scope get their own, clearer errors first.
+    const wanted = checkPermissions(rootScope, permissions ?? ROOT_SCOPE_CEILING.admin);
     const missing = wanted.filter((x) => !p.permissions.has(x as Permission));
     if (missing.length) throw forbidden(`a client can only delegate admin permissions it holds; missing ${missing.join(', ')}`);
   };

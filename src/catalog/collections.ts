@@ -5,24 +5,35 @@
  */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { Permission } from '../access/permissions.js';
-import type { Storage } from '../storage/types.js';
+import { notFound } from '../http/errors.js';
+import type { CollectionRecord, Storage } from '../storage/types.js';
 
 export async function collectionRoutes(
   app: FastifyInstance,
   deps: { storage: Storage; publicUrl: string; guard: (p: Permission) => preHandlerAsyncHookHandler },
 ): Promise<void> {
-  app.get('/collections', { preHandler: deps.guard('catalog:read'), config: { errorStyle: 'data' } }, async (req) => {
-    const base = deps.publicUrl;
-    const collections = (await deps.storage.listCollectionsFor(req.principal!.orgId)).map((c) => ({
-      ...c.body,
-      id: c.id,
-      links: [
-        { rel: 'self', type: 'application/json', href: `${base}/collections/${encodeURIComponent(c.id)}` },
-        { rel: 'root', type: 'application/json', href: `${base}/` },
-        { rel: 'parent', type: 'application/json', href: `${base}/` },
-        { rel: 'items', type: 'application/geo+json', href: `${base}/collections/${encodeURIComponent(c.id)}/items` },
-      ],
-    }));
+  const base = deps.publicUrl;
+  const opts = { preHandler: deps.guard('catalog:read'), config: { errorStyle: 'data' as const } };
+  // Links point only at what exists today; the catalog issue adds `items`.
+  const view = (c: CollectionRecord) => ({
+    ...c.body,
+    id: c.id,
+    links: [
+      { rel: 'self', type: 'application/json', href: `${base}/collections/${encodeURIComponent(c.id)}` },
+      { rel: 'root', type: 'application/json', href: `${base}/` },
+      { rel: 'parent', type: 'application/json', href: `${base}/` },
+    ],
+  });
+
+  app.get<{ Params: { collectionId: string } }>('/collections/:collectionId', opts, async (req) => {
+    // Entitlement filter first: a collection the organization may not see answers as a missing one.
+    const c = (await deps.storage.listCollectionsFor(req.principal!.orgId)).find((x) => x.id === req.params.collectionId);
+    if (!c) throw notFound(`collection ${req.params.collectionId.slice(0, 100)}`);
+    return view(c);
+  });
+
+  app.get('/collections', opts, async (req) => {
+    const collections = (await deps.storage.listCollectionsFor(req.principal!.orgId)).map(view);
     return {
       collections,
       links: [

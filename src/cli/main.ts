@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { EnvelopeError } from '../util/envelope.js';
+import { PortInUse } from '../main.js';
 import { operatorCommands, UsageError } from './operator.js';
 
 const program = new Command('skyport')
@@ -14,11 +15,12 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode);
-  if (e instanceof UsageError || e instanceof ConfigError || e instanceof EnvelopeError) {
+  if (e instanceof UsageError || e instanceof ConfigError || e instanceof EnvelopeError || e instanceof PortInUse) {
     console.error(`skyport: ${e.message}`);
     process.exit(2);
   }
   const err = e as Error & { code?: string };
-  console.error(`skyport: ${err.code === 'ECONNREFUSED' ? 'cannot reach the database' : err.message}`);
+  const db = process.env.DATABASE_URL ? new URL(process.env.DATABASE_URL).host : undefined;
+  console.error(`skyport: ${err.code === 'ECONNREFUSED' && db ? `cannot reach the database at ${db} (${err.code})` : err.message}`);
   process.exit(1);
 }

@@ -85,6 +85,7 @@ export function operatorCommands(program: Command): void {
       const c = config(opts);
       await withStorage(c, async (s) => {
         const hasher = new SecretHasher(await loadHashKey(s, c.encryptionKey));
+        if (await s.getOrganizationByName(name)) throw new UsageError(`an organization named "${name}" exists already`);
         const out = path.resolve(opts.out ?? path.join(c.dataDir, 'credentials', name));
         checkWritableOut(out);
         let created;
