@@ -9,8 +9,9 @@
 // BENCH_CONNECTIONS (32), BENCH_CONNECTIONS_MULTI (64), BENCH_WORKERS (2),
 // BENCH_ONLY=raw,empty,peer,skyport, BENCH_SAVE=1 (write bench/results/token-<time>.json),
 // BENCH_SKYPORT_BIN (script run as `node <it> serve`; default bin/skyport.js).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ALGS, loadConfig, type Part } from './lib/config.js';
-import { installCleanupHandlers, stopAll } from './lib/procs.js';
+import { installCleanupHandlers, stopAll, systemCpu } from './lib/procs.js';
 import { computeRatios, formatMeasurements, formatRatios, machineInfo, saveResults } from './lib/report.js';
 import type { Measurement } from './lib/results.js';
 import { benchEmpty } from './suites/empty.js';
@@ -48,6 +49,16 @@ async function main(): Promise<number> {
       `(${cfg.connectionsMulti} in ${cfg.workers}-worker mode); parts: ${[...cfg.only].join(', ')}`,
   );
   if (machine.cpus < 2) console.log('  WARNING: fewer than 2 CPUs, pinning server and load generator apart is impossible');
+  if (cfg.skyportBin !== `${cfg.root}/bin/skyport.js`) console.log(`  Skyport command: node ${cfg.skyportBin} serve`);
+
+  // Background activity check: the benchmark needs an otherwise idle machine.
+  const before = systemCpu();
+  await sleep(1000);
+  const background = (systemCpu().busy - before.busy) * 100;
+  console.log(`  background CPU before start: ${background.toFixed(0)}% of one core`);
+  if (background > 10) {
+    console.log('  WARNING: the machine is not idle; see the "other" column and the notes for disturbed runs');
+  }
 
   const results: Measurement[] = [];
   const add = (m: Measurement): void => {
@@ -84,12 +95,23 @@ async function main(): Promise<number> {
   console.log(formatRatios(ratios));
 
   if (cfg.save) {
-    const { root: _root, distBench: _dist, only, ...settings } = cfg;
+    const settings = {
+      seconds: cfg.seconds,
+      warmupSeconds: cfg.warmupSeconds,
+      runs: cfg.runs,
+      connections: cfg.connections,
+      connectionsMulti: cfg.connectionsMulti,
+      workers: cfg.workers,
+      serverCpu: cfg.serverCpu,
+      loadCpu: cfg.loadCpu,
+      skyportBin: cfg.skyportBin,
+      only: [...cfg.only],
+    };
     const file = saveResults(cfg, {
       startedAt,
       finishedAt: new Date().toISOString(),
-      machine,
-      settings: { ...settings, only: [...only] },
+      machine: { ...machine, backgroundCpuPctAtStart: Math.round(background) },
+      settings,
       measurements: results,
       ratios,
     });

@@ -140,9 +140,7 @@ export async function runLoad(cfg: BenchConfig, target: LoadTarget): Promise<Mea
     notes.push(`the hypervisor stole ${(median.stealPct ?? 0).toFixed(0)}% of a core (median): figures may be disturbed`);
   }
   if (target.pinned && median.loadCpuPct !== undefined && median.loadCpuPct > 90) {
-    notes.push(
-      `load generator used ${median.loadCpuPct.toFixed(0)}% of its core: the figure may be limited by autocannon, not the server`,
-    );
+    notes.push(`load generator used ${median.loadCpuPct.toFixed(0)}% of its core: the figure may be limited by autocannon, not the server`);
   }
   return { id: target.id, label: target.label, unit: 'req/s', status: 'ok', median, runs, setup, notes };
 }

@@ -190,9 +190,7 @@ export async function waitForHttp(url: string, child: Child, timeoutMs = 20_000)
   while (Date.now() < deadline) {
     if (!child.running) {
       const info = child.exitInfo;
-      throw new Error(
-        `${child.name} exited (${info?.code ?? info?.signal}) before becoming ready: ${child.errorLine()}`,
-      );
+      throw new Error(`${child.name} exited (${info?.code ?? info?.signal}) before becoming ready: ${child.errorLine()}`);
     }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });

@@ -64,13 +64,7 @@ export function summarize(runs: RunSample[]): NonNullable<Measurement['median']>
   return out;
 }
 
-export function failed(
-  id: string,
-  label: string,
-  unit: Measurement['unit'],
-  err: unknown,
-  setup: Measurement['setup'] = {},
-): Measurement {
+export function failed(id: string, label: string, unit: Measurement['unit'], err: unknown, setup: Measurement['setup'] = {}): Measurement {
   const message = err instanceof Error ? err.message : String(err);
   return {
     id,

@@ -55,9 +55,7 @@ async function startSkyport(cfg: BenchConfig, alg: Alg, workers?: number): Promi
     const base = `http://127.0.0.1:${port}`;
     // Drop inherited Skyport settings (and DATABASE_URL, which would switch
     // storage to PostgreSQL) so that only what is set here applies.
-    const inherited = Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => !k.startsWith('SKYPORT_') && k !== 'DATABASE_URL'),
-    );
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SKYPORT_') && k !== 'DATABASE_URL'));
     const env: NodeJS.ProcessEnv = {
       ...inherited,
       HOST: '127.0.0.1',
@@ -174,9 +172,7 @@ export async function benchSkyport(cfg: BenchConfig, alg: Alg): Promise<Measurem
         headers: { authorization: `Bearer ${tok.accessToken}` },
       };
       await checkStatus(req, 200);
-      out.push(
-        await runLoad(cfg, { id: `skyport.protected.${alg}`, label: labels.protected(alg), ...req, ...common }),
-      );
+      out.push(await runLoad(cfg, { id: `skyport.protected.${alg}`, label: labels.protected(alg), ...req, ...common }));
     } catch (err) {
       out.push(failed(`skyport.protected.${alg}`, labels.protected(alg), 'req/s', err));
     }
