@@ -2,6 +2,7 @@
  * Every setting Skyport reads, its environment variable, default and unit, in one place.
  * `loadConfig(env)` throws `ConfigError` with the variable's name when a value is malformed.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export type SigningAlg = 'RS256' | 'ES256' | 'EdDSA';
@@ -33,7 +34,8 @@ export interface Config {
   /** How often each instance reads new revocations and key changes from storage, ms (the revocation bound). */
   syncInterval: number;
   workers: number;
-  trustProxy: boolean;
+  /** fastify `trustProxy`: false, or trusted proxy addresses/CIDRs (true trusts every hop: spoofable). */
+  trustProxy: boolean | string[];
   /** Failed client authentications tolerated per source address per minute. */
   rateLimitPerAddress: number;
   /** Failed authentications tolerated per (client_id, source address) per minute. */
@@ -87,6 +89,30 @@ function encryptionKey(raw: string | undefined): Buffer | undefined {
   return key;
 }
 
+/**
+ * SKYPORT_TRUST_PROXY: `false` (default) or a comma list of the reverse proxies' addresses/CIDRs
+ * (e.g. `127.0.0.1` or `10.0.0.0/8`): X-Forwarded-For is believed only as far as it was written by
+ * them. `true` trusts every hop, which lets any client choose its own address (and so dodge or aim
+ * the failed-authentication limits); hop counts are not offered, as fastify refuses them for that reason.
+ */
+function trustProxy(raw: string | undefined): boolean | string[] {
+  const v = raw?.trim().toLowerCase();
+  if (!v || ['0', 'false', 'no', 'off'].includes(v)) return false;
+  if (['true', 'yes', 'on'].includes(v)) return true;
+  const list = v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const valid = (x: string) => {
+    const [addr = '', bits, ...rest] = x.split('/');
+    return isIP(addr) !== 0 && rest.length === 0 && (bits === undefined || /^[0-9]{1,3}$/.test(bits));
+  };
+  if (!list.every(valid)) {
+    throw new ConfigError(`SKYPORT_TRUST_PROXY must be false or the proxies' addresses/CIDRs, got "${raw}"`);
+  }
+  return list;
+}
+
 /** Reads the configuration from environment variables (see the README's configuration table). */
 export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST || '127.0.0.1';
@@ -110,12 +136,12 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.SKYPORT_LOG_LEVEL || 'info',
     dataAudience: env.SKYPORT_DATA_AUDIENCE || `${publicUrl}/`,
     managementAudience: env.SKYPORT_MANAGEMENT_AUDIENCE || `${publicUrl}/admin/`,
-    dataTokenTtl: int(env, 'SKYPORT_DATA_TOKEN_TTL', 3600, 60, 86400),
-    managementTokenTtl: int(env, 'SKYPORT_MANAGEMENT_TOKEN_TTL', 3600, 60, 86400),
-    clockSkew: int(env, 'SKYPORT_CLOCK_SKEW', 30, 0, 300),
+    dataTokenTtl: int(env, 'SKYPORT_DATA_TOKEN_TTL', 3600, 60, MAX_TOKEN_TTL_S),
+    managementTokenTtl: int(env, 'SKYPORT_MANAGEMENT_TOKEN_TTL', 3600, 60, MAX_TOKEN_TTL_S),
+    clockSkew: int(env, 'SKYPORT_CLOCK_SKEW', 30, 0, MAX_CLOCK_SKEW_S),
     syncInterval: int(env, 'SKYPORT_SYNC_INTERVAL_MS', 2000, 100, 60000),
     workers: int(env, 'SKYPORT_WORKERS', 1, 1, 64),
-    trustProxy: bool(env, 'SKYPORT_TRUST_PROXY', false),
+    trustProxy: trustProxy(env.SKYPORT_TRUST_PROXY),
     rateLimitPerAddress: int(env, 'SKYPORT_RATE_LIMIT_ADDRESS', 60, 1, 1e6),
     rateLimitPerClientAddress: int(env, 'SKYPORT_RATE_LIMIT_CLIENT_ADDRESS', 10, 1, 1e6),
     rateLimitPerClient: int(env, 'SKYPORT_RATE_LIMIT_CLIENT', 300, 1, 1e6),
@@ -123,7 +149,13 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-/** The longest access-token lifetime of any API, seconds: how long a revocation or retired key must be remembered. */
-export function maxTokenTtl(c: Config): number {
-  return Math.max(c.dataTokenTtl, c.managementTokenTtl);
-}
+/** Upper bounds of SKYPORT_*_TOKEN_TTL and SKYPORT_CLOCK_SKEW, seconds. */
+export const MAX_TOKEN_TTL_S = 86400;
+export const MAX_CLOCK_SKEW_S = 300;
+
+/**
+ * How long a revocation (and a retired key's publication) is kept, ms: past the longest lifetime any
+ * instance may have issued with, whatever this process's own settings (the CLI may run with other
+ * ones than the servers), plus the largest skew and a minute of sync margin.
+ */
+export const REVOCATION_RETENTION_MS = (MAX_TOKEN_TTL_S + MAX_CLOCK_SKEW_S) * 1000 + 60_000;

@@ -18,7 +18,7 @@ import { tokenManagementRoutes } from './auth/token-management.js';
 import { bootstrapDemo, loadHashKey, refreshCredentialFiles } from './bootstrap.js';
 import { collectionRoutes } from './catalog/collections.js';
 import { landingRoutes } from './catalog/landing.js';
-import { maxTokenTtl, type Config } from './config.js';
+import { REVOCATION_RETENTION_MS, type Config } from './config.js';
 import { createApp } from './http/app.js';
 import { openStorage } from './storage/open.js';
 import type { Storage } from './storage/types.js';
@@ -52,8 +52,7 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
       perClient: config.rateLimitPerClient,
     });
     const app = createApp({ logLevel: config.logLevel, trustProxy: config.trustProxy, logStream: opts.logStream });
-    const revocationTtl = (maxTokenTtl(config) + config.clockSkew) * 1000;
-    const adminDeps = { storage, hasher, revocations, revocationTtl };
+    const adminDeps = { storage, hasher, revocations, revocationTtl: REVOCATION_RETENTION_MS };
     const clientAuth = { storage, hasher, limiter, realm: 'skyport' };
 
     await metadataRoutes(app, { issuer: config.issuer, publicUrl: config.publicUrl, keys });
@@ -166,6 +165,8 @@ export async function serve(config: Config): Promise<void> {
   if (cluster.isPrimary) await firstStart(s.storage, config);
   await s.app.listen({ host: config.host, port: config.port });
   if (cluster.isPrimary) {
+    if (!config.encryptionKey)
+      s.app.log.warn('private signing keys are stored unencrypted: set SKYPORT_ENCRYPTION_KEY (openssl rand -base64 32) to seal them');
     s.app.log.info(`Skyport listening at ${config.publicUrl} (storage: ${s.storage.kind}, data dir: ${config.dataDir})`);
   }
 }

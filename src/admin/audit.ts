@@ -1,6 +1,6 @@
 /** Management API: `GET /admin/audit` (admin:read) — the caller's organization's audit log, newest first. */
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, preValidationAsyncHookHandler } from 'fastify';
 import type { Permission } from '../access/permissions.js';
 import type { Storage } from '../storage/types.js';
 
@@ -11,11 +11,16 @@ const Query = Type.Object(
 
 export async function auditRoutes(
   app: FastifyInstance,
-  deps: { storage: Storage; guard: (p: Permission) => preHandlerAsyncHookHandler },
+  deps: { storage: Storage; guard: (p: Permission) => preValidationAsyncHookHandler },
 ): Promise<void> {
   app.get<{ Querystring: Static<typeof Query> }>(
     '/admin/audit',
-    { preHandler: deps.guard('admin:read'), config: { errorStyle: 'management' }, schema: { querystring: Query } },
+    {
+      preValidation: deps.guard('admin:read'),
+      onSend: async (_req, reply, payload) => (reply.header('cache-control', 'no-store'), payload),
+      config: { errorStyle: 'management' },
+      schema: { querystring: Query },
+    },
     async (req) => {
       const limit = Math.min(Number(req.query.limit ?? 100), 500);
       const entries = await deps.storage.listAudit(req.principal!.orgId, limit, req.query.before);

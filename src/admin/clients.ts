@@ -16,7 +16,7 @@
  * rotates root secrets.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ROOT_SCOPE_CEILING, ROOT_SCOPES, type Permission, type RootScope } from '../access/permissions.js';
 import type { Principal } from '../access/verifier.js';
 import { Value } from '@sinclair/typebox/value';
@@ -32,10 +32,10 @@ import {
   setEnabled,
   type AdminDeps,
 } from './service.js';
-import type { preHandlerAsyncHookHandler } from 'fastify';
+import type { preValidationAsyncHookHandler } from 'fastify';
 
-/** A display name: printable text, no control characters (they break terminals and some stores). */
-const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]+$' });
+/** A display name: printable text; no control, format (bidi overrides), separator-line or lone-surrogate characters. */
+const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\p{Cc}\\p{Cf}\\p{Cs}\\p{Zl}\\p{Zp}]+$' });
 const PermissionList = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 16 });
 const CreateBody = Type.Object(
   {
@@ -60,12 +60,17 @@ const RotateBody = Type.Object(
 // Client ids are URL-safe by construction; anything else cannot name a client (and never reaches storage).
 const IdParams = Type.Object({ client_id: Type.String({ pattern: '^[A-Za-z0-9._~-]{1,128}$' }) });
 
-type Guard = (permission: Permission) => preHandlerAsyncHookHandler;
+type Guard = (permission: Permission) => preValidationAsyncHookHandler;
 type IdReq = FastifyRequest<{ Params: Static<typeof IdParams> }>;
 
 export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { guard: Guard }): Promise<void> {
-  const read = { preHandler: deps.guard('admin:read'), config: { errorStyle: 'management' as const } };
-  const write = { preHandler: deps.guard('admin:write'), config: { errorStyle: 'management' as const } };
+  // Management responses describe credentials: never cached by anything between here and the caller.
+  const noStore = async (_req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    reply.header('cache-control', 'no-store');
+    return payload;
+  };
+  const read = { preValidation: deps.guard('admin:read'), onSend: noStore, config: { errorStyle: 'management' as const } };
+  const write = { preValidation: deps.guard('admin:write'), onSend: noStore, config: { errorStyle: 'management' as const } };
 
   const audit = (
     req: FastifyRequest,
@@ -96,18 +101,18 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
   const audited = async <T>(
     req: FastifyRequest,
     action: string,
-    target: string | null,
+    target: string | null | ((out: T) => string),
     fn: () => Promise<T>,
     details: Record<string, unknown> = {},
   ): Promise<T> => {
     try {
       const out = await fn();
-      await audit(req, action, target, 'success', details);
+      await audit(req, action, typeof target === 'function' ? target(out) : target, 'success', details);
       return out;
     } catch (e) {
       // Only our own refusals are worth recording verbatim; anything else may carry a driver's internals.
       const reason = e instanceof HttpProblem ? e.description : 'internal error';
-      await audit(req, action, target, 'failure', { ...details, reason }).catch(() => {});
+      await audit(req, action, typeof target === 'function' ? null : target, 'failure', { ...details, reason }).catch(() => {});
       throw e;
     }
   };
@@ -135,6 +140,19 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
     if (missing.length) throw forbidden(`a client can only delegate admin permissions it holds; missing ${missing.join(', ')}`);
   };
 
+  /**
+   * Invariant 3 for existing clients: an admin-scope client holding admin permissions the caller
+   * lacks is out of the caller's reach (else write-only could rotate a read+write client's secret
+   * and become it).
+   */
+  const manageable = (p: Principal, c: ClientRecord) => {
+    const above = c.rootScope === 'admin' ? c.permissions.filter((x) => !p.permissions.has(x)) : [];
+    if (above.length) throw forbidden(`this client holds admin permissions you lack (${above.join(', ')})`);
+  };
+
+  /** Write responses show the record only to callers that may read it. */
+  const viewFor = (p: Principal, c: ClientRecord) => (p.permissions.has('admin:read') ? clientView(c) : { client_id: c.clientId });
+
   app.get('/admin/clients', read, async (req) => ({
     clients: (await deps.storage.listClients(req.principal!.orgId)).map((c) => clientView(c)),
   }));
@@ -144,7 +162,7 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
     const { client, secret } = await audited(
       req,
       'client.create',
-      null,
+      (out) => out.client.clientId,
       async () => {
         noDelegationAbove(req.principal!, b.root_scope, b.permissions);
         return createClient(deps, {
@@ -176,6 +194,7 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
         'client.update',
         c.clientId,
         async () => {
+          manageable(req.principal!, c);
           await rootOnlyByAdminRoot(req.principal!, c);
           if (b.permissions !== undefined) noSelfOrRoot(req.principal!, c, 'change the permissions of', 'given other permissions');
           if (b.permissions !== undefined) noDelegationAbove(req.principal!, c.rootScope, b.permissions);
@@ -189,7 +208,7 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
           if (permissions && c.permissions.some((p) => !permissions.includes(p))) {
             await revokeClientTokens(deps, c.clientId, now);
           }
-          return clientView(updated ?? c);
+          return viewFor(req.principal!, updated ?? c);
         },
         { changed: Object.keys(b) },
       );
@@ -203,8 +222,9 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
       async (req) => {
         const c = await own(req);
         return audited(req, enabled ? 'client.enable' : 'client.disable', c.clientId, async () => {
+          manageable(req.principal!, c);
           noSelfOrRoot(req.principal!, c, enabled ? 'enable' : 'disable', enabled ? 'enabled' : 'disabled');
-          return clientView((await setEnabled(deps, c.clientId, enabled)) ?? c);
+          return viewFor(req.principal!, (await setEnabled(deps, c.clientId, enabled)) ?? c);
         });
       },
     );
@@ -224,6 +244,7 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
         'client.rotate_secret',
         c.clientId,
         async () => {
+          manageable(req.principal!, c);
           if (c.isRoot && !(await isAdminRoot(req.principal!))) {
             throw forbidden('only the admin root credential may rotate the secrets of root credentials');
           }
@@ -248,6 +269,7 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
     async (req, reply) => {
       const c = await own(req);
       await audited(req, 'client.revoke_tokens', c.clientId, async () => {
+        manageable(req.principal!, c);
         await rootOnlyByAdminRoot(req.principal!, c);
         await revokeClientTokens(deps, c.clientId);
       });
@@ -261,6 +283,7 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
     async (req, reply) => {
       const c = await own(req);
       await audited(req, 'client.delete', c.clientId, async () => {
+        manageable(req.principal!, c);
         noSelfOrRoot(req.principal!, c, 'delete', 'deleted');
         await deleteClient(deps, c.clientId);
       });

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { authorizationLines } from '../access/guard.js';
 import type { ClientRecord, Storage } from '../storage/types.js';
 import { InvalidClient, InvalidRequest, TooManyAttempts } from './errors.js';
 import type { FailureLimiter } from './rate-limit.js';
@@ -49,10 +50,12 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
 
 /** What may be recorded about an attempted client_id: the id itself only if it is a real client. */
 function safeId(id: string, known: boolean): Record<string, string> {
+  // The digest is computed either way, so both failure paths cost the same.
+  const digest = createHash('sha256').update(id).digest('hex').slice(0, 16);
   if (known) return { client_id: id };
   // Someone may paste a secret into the id field: record only a short digest of unknown ids.
   return {
-    client_id_sha256: createHash('sha256').update(id).digest('hex').slice(0, 16),
+    client_id_sha256: digest,
     ...(looksLikeSecret(id) ? { note: 'id looked like a secret' } : {}),
   };
 }
@@ -62,6 +65,7 @@ function safeId(id: string, known: boolean): Record<string, string> {
  * Throws InvalidRequest (two methods, malformed credentials), TooManyAttempts (429) or InvalidClient (401).
  */
 export async function authenticateClient(req: FastifyRequest, params: TokenParams, deps: ClientAuthDeps): Promise<AuthenticatedClient> {
+  if (authorizationLines(req) > 1) throw new InvalidRequest('send one Authorization header');
   const basic = basicCredentials(req.headers.authorization);
   if (basic && params.client_secret !== undefined)
     throw new InvalidRequest('use one client authentication method: HTTP Basic or client_secret in the body, not both');
@@ -75,6 +79,8 @@ export async function authenticateClient(req: FastifyRequest, params: TokenParam
 
   const wait = deps.limiter.retryAfter(id, address);
   if (wait > 0) throw new TooManyAttempts(wait);
+  // Charged now, refunded on success: no await lies between the check and the charge.
+  deps.limiter.fail(id, address);
 
   // Only a URL-safe id can name a client; anything else (NUL, 10 kB) never reaches storage.
   const client = /^[A-Za-z0-9._~-]{1,128}$/.test(id) ? await deps.storage.getClient(id) : undefined;
@@ -82,11 +88,10 @@ export async function authenticateClient(req: FastifyRequest, params: TokenParam
   const hashes = client ? client.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.hash) : [];
   const secretOk = deps.hasher.verify(secret ?? '', hashes.length ? hashes : [deps.hasher.decoyHash]) && hashes.length > 0;
   if (client && secretOk && client.enabled && secret !== undefined) {
-    deps.limiter.succeed(id, address);
+    deps.limiter.refund(id, address);
     return { client, method };
   }
 
-  deps.limiter.fail(id, address);
   const reason = !client ? 'unknown_client' : secret === undefined ? 'no_secret' : !secretOk ? 'wrong_secret' : 'client_disabled';
   await deps.storage
     .appendAudit({

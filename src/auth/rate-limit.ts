@@ -86,8 +86,16 @@ export class FailureLimiter {
     }
   }
 
-  /** A successful authentication clears that host's failures for the client (a fixed typo is forgiven). */
-  succeed(clientId: string, address: string): void {
+  /**
+   * Undoes the charge of an attempt that succeeded, and forgives that host's earlier failures for
+   * the client (a fixed typo). Callers charge every attempt with `fail` BEFORE any await, so
+   * concurrent attempts cannot all slip past `retryAfter` while the first is still in flight.
+   */
+  refund(clientId: string, address: string, now = Date.now()): void {
+    for (const key of [`a ${address}`, `c ${clientId}`]) {
+      const c = this.get(key, now);
+      if (c && c.count > 0) c.count--;
+    }
     this.counters.delete(`p ${clientId} ${address}`);
   }
 }

@@ -50,6 +50,14 @@ export async function tokenEndpoint(app: FastifyInstance, deps: TokenEndpointDep
     };
     for (const url of TOKEN_PATHS) {
       scope.post(url, { bodyLimit: deps.bodyLimit, config: { errorStyle: 'oauth' } }, handler);
+      // RFC 6749 §3.2: the token endpoint takes POST only.
+      scope.route({
+        method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+        url,
+        config: { errorStyle: 'oauth' },
+        handler: async (_req, reply) =>
+          reply.code(405).header('allow', 'POST').send({ error: 'invalid_request', error_description: 'use POST for token requests' }),
+      });
     }
   });
 }

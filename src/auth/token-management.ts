@@ -12,6 +12,9 @@ import type { BearerVerifier } from '../access/verifier.js';
 import { authenticateClient, type ClientAuthDeps } from './client-authentication.js';
 import { InvalidRequest } from './errors.js';
 import { tokenParams } from './token-endpoint.js';
+import { MAX_CLOCK_SKEW_S } from '../config.js';
+
+const REVOCATION_MARGIN_MS = MAX_CLOCK_SKEW_S * 1000 + 60_000;
 
 export interface TokenManagementDeps extends ClientAuthDeps {
   verifier: BearerVerifier;
@@ -41,7 +44,8 @@ export async function tokenManagementRoutes(app: FastifyInstance, deps: TokenMan
             kind: 'token',
             subject: p.jti,
             notBefore: 0,
-            expiresAt: p.exp * 1000 + 60_000,
+            // Past the token's last accepted moment (exp + the largest skew any instance may allow).
+            expiresAt: p.exp * 1000 + REVOCATION_MARGIN_MS,
             createdAt: Date.now(),
           });
         }
@@ -53,7 +57,9 @@ export async function tokenManagementRoutes(app: FastifyInstance, deps: TokenMan
         const { client, token } = await authenticated(req);
         reply.header('cache-control', 'no-store');
         const p = await deps.verifier.inspect(token);
-        if (!p || p.orgId !== client.orgId || deps.revocations.isRevoked(p.jti, p.clientId, p.iat)) return { active: false };
+        // RFC 7662 §2.2: active means not expired, so the verifier's skew allowance does not apply here.
+        const expired = !p || p.exp * 1000 <= Date.now();
+        if (!p || expired || p.orgId !== client.orgId || deps.revocations.isRevoked(p.jti, p.clientId, p.iat)) return { active: false };
         return {
           active: true,
           scope: [...p.permissions].join(' '),

@@ -3,17 +3,17 @@
  * organization is entitled to (open, licensed to it, or private to it), filtered inside the query.
  * The full STAC API (items, search, extensions) is the catalog issue's.
  */
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, preValidationAsyncHookHandler } from 'fastify';
 import type { Permission } from '../access/permissions.js';
 import { notFound } from '../http/errors.js';
 import type { CollectionRecord, Storage } from '../storage/types.js';
 
 export async function collectionRoutes(
   app: FastifyInstance,
-  deps: { storage: Storage; publicUrl: string; guard: (p: Permission) => preHandlerAsyncHookHandler },
+  deps: { storage: Storage; publicUrl: string; guard: (p: Permission) => preValidationAsyncHookHandler },
 ): Promise<void> {
   const base = deps.publicUrl;
-  const opts = { preHandler: deps.guard('catalog:read'), config: { errorStyle: 'data' as const } };
+  const opts = { preValidation: deps.guard('catalog:read'), config: { errorStyle: 'data' as const } };
   // Links point only at what exists today; the catalog issue adds `items`.
   const view = (c: CollectionRecord) => ({
     ...c.body,

@@ -3,14 +3,14 @@
  * rest of the STAC API: the Hydrosat page's API answers 401 to unauthenticated requests.
  * `conformsTo` lists only what works today; the catalog issue adds the rest (OpenAPI, items, search).
  */
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, preValidationAsyncHookHandler } from 'fastify';
 import type { Permission } from '../access/permissions.js';
 
 export const CONFORMANCE = ['https://api.stacspec.org/v1.0.0/core'] as const;
 
 export async function landingRoutes(
   app: FastifyInstance,
-  deps: { publicUrl: string; issuer: string; guard: (p: Permission) => preHandlerAsyncHookHandler },
+  deps: { publicUrl: string; issuer: string; guard: (p: Permission) => preValidationAsyncHookHandler },
 ): Promise<void> {
   const base = deps.publicUrl;
   const landing = {
@@ -28,7 +28,7 @@ export async function landingRoutes(
       { rel: 'authorization-server', type: 'application/json', href: `${deps.issuer}/.well-known/oauth-authorization-server` },
     ],
   };
-  const opts = { preHandler: deps.guard('catalog:read'), config: { errorStyle: 'data' as const } };
+  const opts = { preValidation: deps.guard('catalog:read'), config: { errorStyle: 'data' as const } };
   app.get('/', opts, async () => landing);
   app.get('/conformance', opts, async () => ({ conformsTo: landing.conformsTo }));
 }

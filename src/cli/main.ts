@@ -5,6 +5,9 @@ import { EnvelopeError } from '../util/envelope.js';
 import { PortInUse } from '../main.js';
 import { operatorCommands, UsageError } from './operator.js';
 
+// Everything Skyport writes (database, keys, credential files) is for this user only.
+process.umask(0o077);
+
 const program = new Command('skyport')
   .description('Skyport: OAuth 2.0 authorization server, STAC catalog and tasking API for satellite data')
   .showHelpAfterError()

@@ -11,7 +11,7 @@ import { clientView, createOrganization, setEnabled } from '../admin/service.js'
 import { JWKS_MAX_AGE, KeyStore } from '../auth/keys.js';
 import { SecretHasher } from '../auth/secrets.js';
 import { loadHashKey, writeCredentialFiles } from '../bootstrap.js';
-import { loadConfig, maxTokenTtl, type Config } from '../config.js';
+import { loadConfig, REVOCATION_RETENTION_MS, type Config } from '../config.js';
 import { serve } from '../main.js';
 import { openStorage } from '../storage/open.js';
 import { ConflictError, type Storage } from '../storage/types.js';
@@ -153,9 +153,8 @@ export function operatorCommands(program: Command): void {
       .action(async (clientId: string, opts: { dataDir?: string }) => {
         const c = config(opts);
         await withStorage(c, async (s) => {
-          const revocationTtl = (maxTokenTtl(c) + c.clockSkew) * 1000;
           const updated = await setEnabled(
-            { storage: s, hasher: undefined as never, revocations: new RevocationList(s), revocationTtl },
+            { storage: s, hasher: undefined as never, revocations: new RevocationList(s), revocationTtl: REVOCATION_RETENTION_MS },
             clientId,
             enabled,
           );
@@ -180,11 +179,9 @@ export function operatorCommands(program: Command): void {
       await withStorage(c, async (s) => {
         const ks = new KeyStore(s, c.signingAlg, c.encryptionKey);
         await ks.init();
-        const r = await ks
-          .rotate((maxTokenTtl(c) + c.clockSkew) * 1000 + c.syncInterval, { minNextAge: opts.force ? 0 : JWKS_MAX_AGE * 1000 })
-          .catch((e: Error) => {
-            throw new UsageError(e.message);
-          });
+        const r = await ks.rotate(REVOCATION_RETENTION_MS, { minNextAge: opts.force ? 0 : JWKS_MAX_AGE * 1000 }).catch((e: Error) => {
+          throw new UsageError(e.message);
+        });
         await operatorAudit(s, null, 'keys.rotate', r.current, { retired: r.retired, alg: c.signingAlg });
         console.log(
           `${c.signingAlg}: now signing with ${r.current}; ${r.retired ?? 'no key'} retired and published until its tokens expire.`,

@@ -14,15 +14,19 @@ declare module 'fastify' {
 
 export interface AppOptions {
   logLevel: string;
-  trustProxy: boolean;
+  trustProxy: boolean | string[];
   /** A pino destination for tests; stdout when absent. */
   logStream?: NodeJS.WritableStream;
 }
 
-/** Path without the query string: query strings may carry anything, tokens included. */
+/**
+ * The path for logs: no query string or `;` parameters (they may carry anything, tokens included),
+ * and anything shaped like a Skyport secret or a JWT masked, should a caller put one in the path.
+ */
 function pathOnly(url: string): string {
-  const q = url.indexOf('?');
-  return q < 0 ? url : url.slice(0, q);
+  const cut = url.search(/[?;]/);
+  const p = cut < 0 ? url : url.slice(0, cut);
+  return p.replace(/sks_[A-Za-z0-9]+|eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)?/g, '[redacted]');
 }
 
 function styleOf(req: FastifyRequest): ErrorStyle {

@@ -4,7 +4,7 @@
  * `busy_timeout` makes writers wait instead of failing).
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { auditFromRow, clientFromRow, collectionFromRow, keyFromRow, revocationFromRow, secretsByClient } from '../rows.js';
@@ -44,13 +44,15 @@ export class SqliteStorage implements Storage {
    * file: `PRAGMA data_version` changes whenever another connection commits, and this connection's
    * own writes clear the cache, so a disabled client or rotated secret takes effect at once.
    */
-  private readonly clientCache = new Map<string, ClientRecord>();
+  private readonly clientCache = new Map<string, ClientRecord | null>();
   private dataVersion = -1;
 
   /** Opens (creating if needed) the database file; `:memory:` for tests that need no file. */
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     this.db = new Database(file);
+    // The file holds key material and secret hashes: owner-only, also for files made before this rule.
+    if (file !== ':memory:') for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
@@ -161,12 +163,11 @@ export class SqliteStorage implements Storage {
       this.dataVersion = version;
     }
     const cached = this.clientCache.get(clientId);
-    if (cached) return cached;
+    if (cached !== undefined) return cached ?? undefined;
     const c = this.readClient(clientId);
-    if (c) {
-      if (this.clientCache.size >= 10_000) this.clientCache.clear();
-      this.clientCache.set(clientId, c);
-    }
+    // Misses are cached too, so an unknown client costs what a known one does (token-endpoint timing).
+    if (this.clientCache.size >= 10_000) this.clientCache.clear();
+    this.clientCache.set(clientId, c ?? null);
     return c;
   }
   private readClient(clientId: string): ClientRecord | undefined {
