@@ -122,7 +122,8 @@ function jsonGrant(run: Running): OneRequest & { method: 'POST' } {
 const labels = {
   form: (alg: Alg) => `skyport grant ${alg} (form, /oauth2/token)`,
   json: (alg: Alg) => `skyport grant ${alg} (JSON, /oauth/token)`,
-  protected: (alg: Alg) => `skyport GET /collections (${alg} token)`,
+  protected: (alg: Alg) => `skyport GET / landing (${alg} token)`,
+  collections: (alg: Alg) => `skyport GET /collections (${alg} token, SQLite read)`,
   multi: (alg: Alg, w: number) => `skyport grant ${alg} (form, ${w} workers)`,
 };
 
@@ -163,18 +164,23 @@ export async function benchSkyport(cfg: BenchConfig, alg: Alg): Promise<Measurem
       out.push(failed(`skyport.json.${alg}`, labels.json(alg), 'req/s', err));
     }
 
-    // (c) protected request with one token
-    try {
-      const tok = await checkTokenRequest(form, alg);
-      const req: OneRequest & { method: 'GET' } = {
-        url: `${run.base}/collections`,
-        method: 'GET',
-        headers: { authorization: `Bearer ${tok.accessToken}` },
-      };
-      await checkStatus(req, 200);
-      out.push(await runLoad(cfg, { id: `skyport.protected.${alg}`, label: labels.protected(alg), ...req, ...common }));
-    } catch (err) {
-      out.push(failed(`skyport.protected.${alg}`, labels.protected(alg), 'req/s', err));
+    // (c) protected requests with one token: the STAC landing page (verify + authorize + small
+    // JSON, the goal's definition) and, for RS256, /collections (adds an entitlement-filtered read).
+    const paths: [string, string, string][] = [['protected', '/', labels.protected(alg)]];
+    if (alg === 'RS256') paths.push(['collections', '/collections', labels.collections(alg)]);
+    for (const [kind, path, label] of paths) {
+      try {
+        const tok = await checkTokenRequest(form, alg);
+        const req: OneRequest & { method: 'GET' } = {
+          url: `${run.base}${path}`,
+          method: 'GET',
+          headers: { authorization: `Bearer ${tok.accessToken}` },
+        };
+        await checkStatus(req, 200);
+        out.push(await runLoad(cfg, { id: `skyport.${kind}.${alg}`, label, ...req, ...common }));
+      } catch (err) {
+        out.push(failed(`skyport.${kind}.${alg}`, label, 'req/s', err));
+      }
     }
   } finally {
     await stopSkyport(run);

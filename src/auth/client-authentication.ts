@@ -77,20 +77,20 @@ export async function authenticateClient(req: FastifyRequest, params: TokenParam
   if (!id) throw new InvalidRequest('client authentication is required: client_id and client_secret, or HTTP Basic');
   const address = req.ip;
 
-  const wait = deps.limiter.retryAfter(id, address);
-  if (wait > 0) throw new TooManyAttempts(wait);
-  // Charged now, refunded on success: no await lies between the check and the charge.
-  deps.limiter.fail(id, address);
-
   // Only a URL-safe id can name a client; anything else (NUL, 10 kB) never reaches storage.
   const client = /^[A-Za-z0-9._~-]{1,128}$/.test(id) ? await deps.storage.getClient(id) : undefined;
+  // From here to fail() nothing awaits: concurrent attempts are checked and charged one at a
+  // time, so a burst cannot outrun the limits while a storage read is in flight.
+  const wait = deps.limiter.retryAfter(id, address);
+  if (wait > 0) throw new TooManyAttempts(wait);
   const now = Date.now();
   const hashes = client ? client.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.hash) : [];
   const secretOk = deps.hasher.verify(secret ?? '', hashes.length ? hashes : [deps.hasher.decoyHash]) && hashes.length > 0;
   if (client && secretOk && client.enabled && secret !== undefined) {
-    deps.limiter.refund(id, address);
+    deps.limiter.succeed(id, address);
     return { client, method };
   }
+  deps.limiter.fail(id, address);
 
   const reason = !client ? 'unknown_client' : secret === undefined ? 'no_secret' : !secretOk ? 'wrong_secret' : 'client_disabled';
   await deps.storage

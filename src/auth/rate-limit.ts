@@ -64,6 +64,7 @@ export class FailureLimiter {
 
   /** Seconds the caller must wait, or 0 when this attempt may proceed. */
   retryAfter(clientId: string | undefined, address: string, now = Date.now()): number {
+    if (this.counters.size === 0) return 0; // the common case: no failure anywhere this minute
     const blocked: Counter[] = [];
     const addr = this.get(`a ${address}`, now);
     if (addr && addr.count >= this.limits.perAddress) blocked.push(addr);
@@ -86,16 +87,8 @@ export class FailureLimiter {
     }
   }
 
-  /**
-   * Undoes the charge of an attempt that succeeded, and forgives that host's earlier failures for
-   * the client (a fixed typo). Callers charge every attempt with `fail` BEFORE any await, so
-   * concurrent attempts cannot all slip past `retryAfter` while the first is still in flight.
-   */
-  refund(clientId: string, address: string, now = Date.now()): void {
-    for (const key of [`a ${address}`, `c ${clientId}`]) {
-      const c = this.get(key, now);
-      if (c && c.count > 0) c.count--;
-    }
-    this.counters.delete(`p ${clientId} ${address}`);
+  /** A successful authentication forgives that host's earlier failures for the client (a fixed typo). */
+  succeed(clientId: string, address: string): void {
+    if (this.counters.size) this.counters.delete(`p ${clientId} ${address}`);
   }
 }

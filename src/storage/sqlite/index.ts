@@ -46,6 +46,7 @@ export class SqliteStorage implements Storage {
    */
   private readonly clientCache = new Map<string, ClientRecord | null>();
   private dataVersion = -1;
+  private dataVersionStmt: Database.Statement | undefined;
 
   /** Opens (creating if needed) the database file; `:memory:` for tests that need no file. */
   constructor(file: string) {
@@ -157,7 +158,7 @@ export class SqliteStorage implements Storage {
     conflict(() => this.db.transaction(() => this.insertClient(client))());
   }
   async getClient(clientId: string): Promise<ClientRecord | undefined> {
-    const version = this.q('PRAGMA data_version').pluck().get() as number;
+    const version = (this.dataVersionStmt ??= this.db.prepare('PRAGMA data_version').pluck()).get() as number;
     if (version !== this.dataVersion) {
       this.clientCache.clear();
       this.dataVersion = version;
