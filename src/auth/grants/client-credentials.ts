@@ -82,7 +82,7 @@ export async function clientCredentialsGrant(client: ClientRecord, params: Token
   const iat = await issueSecond(client);
   const ttl = deps.ttl[api];
   const scope = granted.join(' ');
-  const access_token = deps.keys.signJwt({
+  const access_token = await deps.keys.signJwt({
     iss: deps.issuer,
     sub: `${client.clientId}@clients`,
     aud: deps.audiences[api],
