@@ -1,11 +1,12 @@
 # Sourced by .ci/run: exports SKYPORT_TEST_DATABASE_URL, pointing at the machine's PostgreSQL when one
 # answers on 127.0.0.1:5432, or at a throwaway cluster started here (stopped when the run exits).
 # Installs Debian's postgresql package if no server binaries are present.
+# SKYPORT_CI_THROWAWAY_PG=1 forces the throwaway cluster (to test this path).
 
 if [ -n "${SKYPORT_TEST_DATABASE_URL:-}" ]; then
   return 0
 fi
-if command -v psql >/dev/null && psql "postgres://postgres@127.0.0.1:5432/postgres" -Atqc 'select 1' >/dev/null 2>&1; then
+if [ -z "${SKYPORT_CI_THROWAWAY_PG:-}" ] && command -v psql >/dev/null && psql "postgres://postgres@127.0.0.1:5432/postgres" -Atqc 'select 1' >/dev/null 2>&1; then
   export SKYPORT_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"
   return 0
 fi

@@ -12,8 +12,9 @@
  *
  * Isolation (invariant 2): another organization's client answers exactly as a missing one (404).
  * No self-escalation (invariant 3): a client cannot change its own permissions, enabled state or
- * existence; root credentials are changed only by the operator, and only the admin root credential
- * rotates root secrets.
+ * existence; admin permissions are delegated, never minted (a caller grants, and reaches, only
+ * admin clients whose permissions it holds itself); root credentials are renamed, rotated or
+ * revoked only by the organization's admin root credential and disabled only by the operator.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
