@@ -7,6 +7,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateClient, type ClientAuthDeps, type TokenParams } from './client-authentication.js';
 import { InvalidRequest, UnsupportedGrantType } from './errors.js';
+import { parseJsonParams } from './json-params.js';
 import { clientCredentialsGrant, type GrantDeps } from './grants/client-credentials.js';
 
 export const TOKEN_PATHS = ['/oauth2/token', '/oauth/token'] as const;
@@ -53,6 +54,14 @@ function setNoStore(reply: FastifyReply): void {
 export async function tokenEndpoint(app: FastifyInstance, deps: TokenEndpointDeps): Promise<void> {
   await app.register(async (scope) => {
     await scope.register(formbody, { bodyLimit: deps.bodyLimit });
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: deps.bodyLimit }, (_req, body, done) => {
+      try {
+        done(null, parseJsonParams(body as string));
+      } catch (e) {
+        done(e as Error, undefined);
+      }
+    });
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
       setNoStore(reply);
       const params = tokenParams(req.body);

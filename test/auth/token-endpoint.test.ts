@@ -169,6 +169,18 @@ for (const store of await stores()) {
       assertOAuthError(await request(`${s.url}/oauth2/token`, { method: 'POST' }), 400, 'invalid_request');
     });
 
+    it('repeated keys in a JSON body are invalid_request too, escaped spellings included (A04)', async () => {
+      const base = `"client_id":"${ro.client_id}","client_secret":"${ro.client_secret}","grant_type":"client_credentials"`;
+      const data = JSON.stringify(s.config.dataAudience);
+      const mgmt = JSON.stringify(s.config.managementAudience);
+      assertOAuthError(await jsonToken(s.url, `{${base},"audience":${data},"audience":${mgmt}}`), 400, 'invalid_request');
+      assertOAuthError(await jsonToken(s.url, `{${base},"grant\\u005ftype":"client_credentials"}`), 400, 'invalid_request');
+      // Braces, quotes and commas inside strings are not structure.
+      const ok = await jsonToken(s.url, `{${base},"scope":"catalog:read","note_x":"a \\"b\\", {c}: [d]"}`);
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal((await jsonToken(s.url, `{${base},"audience":${data}}`)).status, 200);
+    });
+
     it('the JSON parse error does not echo the body (a secret may be in it)', async () => {
       const r = await jsonToken(s.url, `{"client_secret": "${ro.client_secret}", oops}`);
       assert.equal(r.status, 400);
