@@ -62,6 +62,7 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
       issuer: config.issuer,
       audiences,
       ttl: { data: config.dataTokenTtl, management: config.managementTokenTtl },
+      revocations,
       bodyLimit: config.tokenBodyLimit,
     });
     await tokenManagementRoutes(app, { ...clientAuth, verifier, revocations, bodyLimit: config.tokenBodyLimit });

@@ -40,6 +40,11 @@ export class RevocationList {
     for (const [id, c] of this.clients) if (c.expiresAt <= now) this.clients.delete(id);
   }
 
+  /** When the client's tokens were last revoked as known to this instance (ms), if ever. */
+  clientRevokedAt(clientId: string): number | undefined {
+    return this.clients.get(clientId)?.notBefore;
+  }
+
   /**
    * True when the token (`jti`, issued at `iatSeconds` to `clientId`) has been revoked. `iat` has
    * whole seconds, so a client revocation covers every token of its own second too; the token

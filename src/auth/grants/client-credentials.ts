@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { grantedPermissions, naturalApi, type ApiName } from '../../access/permissions.js';
 import type { ClientRecord } from '../../storage/types.js';
-import { InvalidRequest, InvalidScope, InvalidTarget, UnauthorizedClient } from '../errors.js';
+import type { RevocationList } from '../../access/revocations.js';
+import { InvalidClient, InvalidRequest, InvalidScope, InvalidTarget, UnauthorizedClient } from '../errors.js';
 import type { KeyStore } from '../keys.js';
 import type { TokenParams } from '../client-authentication.js';
 
@@ -19,6 +20,8 @@ export interface GrantDeps {
   audiences: Record<ApiName, string>;
   /** Token lifetime per API, seconds. */
   ttl: Record<ApiName, number>;
+  /** This instance's revocation list: a client revoked while its grant was in flight gets no token. */
+  revocations: Pick<RevocationList, 'clientRevokedAt'>;
 }
 
 /** RFC 6749 §5.1 success body. */
@@ -96,5 +99,10 @@ export async function clientCredentialsGrant(client: ClientRecord, params: Token
     org_id: client.orgId,
     root_scope: client.rootScope,
   });
+  // A disable or revoke-tokens that landed after the client was read (during the waits above) wins:
+  // its revocation would not cover this token, whose iat may fall in a later second.
+  if ((deps.revocations.clientRevokedAt(client.clientId) ?? -1) > (client.tokensRevokedAt ?? -1)) {
+    throw new InvalidClient(false, 'skyport');
+  }
   return { access_token, token_type: 'Bearer', expires_in: ttl, scope };
 }
