@@ -26,8 +26,6 @@ export function metadataDocument(d: MetadataDeps): Record<string, unknown> {
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     scopes_supported: [...PERMISSIONS],
-    token_endpoint_auth_signing_alg_values_supported: undefined,
-    id_token_signing_alg_values_supported: undefined,
     access_token_signing_alg_values_supported: d.keys.algorithms(),
     service_documentation: `${d.publicUrl}/`,
   };
