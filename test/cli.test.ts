@@ -321,6 +321,22 @@ describe('skyport serve (as npm start runs it)', () => {
     assert.ok(exit.code === 0 || exit.signal === 'SIGTERM', `clean exit on SIGTERM: ${JSON.stringify(exit)}\n${d.output()}`);
   });
 
+  it('SKYPORT_WORKERS=2 serves from two processes sharing the store; tokens verify across them', async () => {
+    const { d, url, dir } = await serve({ SKYPORT_WORKERS: '2' });
+    try {
+      const ro = JSON.parse(readFileSync(path.join(dir, 'credentials', 'read-only.json'), 'utf8'));
+      // Many connections land on both workers; every token must work on whichever worker answers.
+      const tokens = await Promise.all(Array.from({ length: 20 }, () => tokenFor(url, ro)));
+      const statuses = await Promise.all(tokens.map((t) => request(`${url}/collections`, { headers: bearer(t) }).then((r) => r.status)));
+      assert.deepEqual([...new Set(statuses)], [200]);
+      assert.match(d.output(), /2 workers/);
+      // One signing key for both workers: the first start created the keys once.
+      assert.equal((await request(`${url}/.well-known/jwks.json`)).json.keys.length, 2);
+    } finally {
+      await d.stop();
+    }
+  });
+
   it('SKYPORT_DEMO=false writes no credentials', async () => {
     const { d, url, dir } = await serve({ SKYPORT_DEMO: 'false' });
     try {
