@@ -1,0 +1,5 @@
+/** Skyport SDK: imports nothing from the server (src/); runs on Node 20 and in browsers. */
+export { ClientCredentials, type ClientCredentialsOptions, type TokenRequest } from './client-credentials.js';
+export { authorizedFetch, type AuthorizedFetchOptions } from './authorized-fetch.js';
+export { TokenError, InsufficientScopeError, type TokenErrorKind } from './errors.js';
+export { retryAfterMs } from './retry-after.js';
