@@ -1,8 +1,9 @@
-/** The `skyport` command line: operator commands (this host's store) — customer commands arrive with the SDK. */
+/** The `skyport` command line: operator commands (this host's store) and customer commands (HTTP only, through the SDK). */
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { EnvelopeError } from '../util/envelope.js';
 import { PortInUse } from '../main.js';
+import { CustomerError, customerCommands } from './customer.js';
 import { operatorCommands, UsageError } from './operator.js';
 
 // Everything Skyport writes (database, keys, credential files) is for this user only.
@@ -13,11 +14,16 @@ const program = new Command('skyport')
   .showHelpAfterError()
   .exitOverride();
 operatorCommands(program);
+customerCommands(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode);
+  if (e instanceof CustomerError) {
+    console.error(`skyport: ${e.message}`);
+    process.exit(e.exitCode);
+  }
   if (e instanceof UsageError || e instanceof ConfigError || e instanceof EnvelopeError || e instanceof PortInUse) {
     console.error(`skyport: ${e.message}`);
     process.exit(2);

@@ -1,0 +1,80 @@
+/**
+ * Customer commands (`skyport login`, `token`, `whoami`) against a real server, as a user runs them:
+ * profiles stored 0600, creds files readable by others refused, exit codes that say what failed,
+ * no secret echoed.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startServer, type TestServer } from './helpers/server.js';
+import { bearer, request } from './helpers/http.js';
+import { skyport } from './helpers/proc.js';
+
+describe('skyport login / token / whoami', () => {
+  let s: TestServer;
+  let home: string;
+  let env: Record<string, string>;
+  let creds: string;
+  before(async () => {
+    s = await startServer();
+    home = mkdtempSync(path.join(os.tmpdir(), 'skyport-home-'));
+    env = { XDG_CONFIG_HOME: path.join(home, 'config') };
+    creds = path.join(home, 'creds.json');
+    copyFileSync(path.join(s.config.dataDir, 'credentials', 'read-only.json'), creds);
+    chmodSync(creds, 0o600);
+  });
+  after(async () => {
+    await s.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('login refuses a creds file others can read, saying chmod 600 (exit 2)', async () => {
+    chmodSync(creds, 0o644);
+    const r = await skyport(['login', '--creds', creds], env);
+    chmodSync(creds, 0o600);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /chmod 600/);
+  });
+
+  it('login stores a 0600 profile; token prints a token the API accepts; whoami explains it', async () => {
+    const login = await skyport(['login', '--creds', creds], env);
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stdout, /read-only root scope/);
+    const file = path.join(home, 'config', 'skyport', 'profiles.json');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const secret = JSON.parse(readFileSync(creds, 'utf8')).client_secret as string;
+    assert.ok(!login.stdout.includes(secret) && !login.stderr.includes(secret), 'no secret echoed');
+    const t = await skyport(['token'], env);
+    assert.equal(t.code, 0, t.stderr);
+    const jwt = t.stdout.trim();
+    assert.equal((await request(`${s.url}/collections`, { headers: bearer(jwt) })).status, 200);
+    const narrow = await skyport(['token', '--scope', 'assets:read'], env);
+    assert.equal((await request(`${s.url}/collections`, { headers: bearer(narrow.stdout.trim()) })).status, 403);
+    const who = await skyport(['whoami'], env);
+    assert.equal(who.code, 0, who.stderr);
+    assert.match(who.stdout, /root scope\s+read-only/);
+    assert.match(who.stdout, /permissions\s+catalog:read assets:read tasking:read/);
+    const json = JSON.parse((await skyport(['whoami', '--json'], env)).stdout);
+    assert.equal(json.azp, JSON.parse(readFileSync(creds, 'utf8')).client_id);
+  });
+
+  it('a refused secret is exit 3 with a message; a missing profile is exit 2; an unreachable server is exit 4', async () => {
+    const bad = path.join(home, 'bad.json');
+    copyFileSync(creds, bad);
+    chmodSync(bad, 0o600);
+    const c = JSON.parse(readFileSync(bad, 'utf8'));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(bad, JSON.stringify({ ...c, client_secret: 'sks_wrong' }), { mode: 0o600 });
+    const r = await skyport(['login', '--creds', bad, '--profile', 'bad'], env);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /refused the client credentials/);
+    const none = await skyport(['whoami', '--profile', 'nobody'], env);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /skyport login/);
+    writeFileSync(bad, JSON.stringify({ ...c, token_url: 'http://127.0.0.1:9/oauth2/token' }), { mode: 0o600 });
+    const down = await skyport(['login', '--creds', bad, '--profile', 'down'], env);
+    assert.equal(down.code, 4, down.stderr);
+  });
+});
