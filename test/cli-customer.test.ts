@@ -78,3 +78,75 @@ describe('skyport login / token / whoami', () => {
     assert.equal(down.code, 4, down.stderr);
   });
 });
+
+describe('skyport clients (with an admin profile)', () => {
+  let s: TestServer;
+  let home: string;
+  let env: Record<string, string>;
+  before(async () => {
+    s = await startServer();
+    home = mkdtempSync(path.join(os.tmpdir(), 'skyport-home-'));
+    env = { XDG_CONFIG_HOME: path.join(home, 'config') };
+    const creds = path.join(home, 'admin.json');
+    copyFileSync(path.join(s.config.dataDir, 'credentials', 'admin.json'), creds);
+    chmodSync(creds, 0o600);
+    const login = await skyport(['login', '--creds', creds, '--profile', 'adm'], env);
+    assert.equal(login.code, 0, login.stderr);
+  });
+  after(async () => {
+    await s.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('create --out writes 0600 creds that work; list shows the client; rotate, disable, enable, delete act on it', async () => {
+    const out = path.join(home, 'nightly.json');
+    const c = await skyport(
+      [
+        'clients',
+        'create',
+        '--profile',
+        'adm',
+        '--name',
+        'nightly',
+        '--root-scope',
+        'read-only',
+        '--permissions',
+        'catalog:read',
+        '--out',
+        out,
+      ],
+      env,
+    );
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(statSync(out).mode & 0o777, 0o600);
+    const created = JSON.parse(readFileSync(out, 'utf8'));
+    assert.ok(!c.stdout.includes(created.client_secret), 'with --out the secret is not printed');
+    assert.equal((await skyport(['login', '--creds', out, '--profile', 'nightly'], env)).code, 0);
+    const who = await skyport(['whoami', '--profile', 'nightly'], env);
+    assert.match(who.stdout, /permissions\s+catalog:read$/m);
+    const list = await skyport(['clients', 'list', '--profile', 'adm', '--json'], env);
+    assert.ok(JSON.parse(list.stdout).some((x: any) => x.client_id === created.client_id && x.name === 'nightly'));
+    const rot = await skyport(['clients', 'rotate', created.client_id, '--profile', 'adm'], env);
+    assert.equal(rot.code, 0, rot.stderr);
+    assert.match(rot.stdout, /client_secret sks_/, 'without --out the new secret is shown once');
+    assert.equal((await skyport(['whoami', '--profile', 'nightly'], env)).code, 3, 'the old secret stopped working');
+    for (const verb of ['disable', 'enable', 'delete']) {
+      const r = await skyport(['clients', verb, created.client_id, '--profile', 'adm'], env);
+      assert.equal(r.code, 0, `${verb}: ${r.stderr}`);
+    }
+    const gone = await skyport(['clients', 'delete', created.client_id, '--profile', 'adm'], env);
+    assert.equal(gone.code, 2);
+    assert.match(gone.stderr, /404/);
+  });
+
+  it('a request above the root scope is refused by the server (exit 3) and creates nothing', async () => {
+    const before = JSON.parse((await skyport(['clients', 'list', '--profile', 'adm', '--json'], env)).stdout).length;
+    const r = await skyport(
+      ['clients', 'create', '--profile', 'adm', '--name', 'x', '--root-scope', 'read-only', '--permissions', 'tasking:order'],
+      env,
+    );
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /outside the read-only root scope/);
+    assert.equal(JSON.parse((await skyport(['clients', 'list', '--profile', 'adm', '--json'], env)).stdout).length, before);
+  });
+});

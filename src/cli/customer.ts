@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ClientCredentials, TokenError } from '../../packages/sdk/src/index.js';
+import { AdminClient, ApiError, ClientCredentials, TokenError, type ApiClient } from '../../packages/sdk/src/index.js';
 import { UsageError } from './operator.js';
 
 interface Profile {
@@ -61,14 +61,17 @@ function provider(p: Profile, extra: { audience?: string; scope?: string } = {})
   });
 }
 
+/** Exit code of a token failure: 4 server unreachable/unavailable, 2 local or protocol mistake, 3 refused. */
+function tokenFailure(e: TokenError): CustomerError {
+  const code = e.kind === 'network' || e.kind === 'unavailable' ? 4 : e.kind === 'invalid_request' || e.kind === 'invalid_response' ? 2 : 3;
+  return new CustomerError(e.message, code);
+}
+
 async function token(c: ClientCredentials): Promise<string> {
   try {
     return await c.getToken();
   } catch (e) {
-    if (!(e instanceof TokenError)) throw e;
-    const code =
-      e.kind === 'network' || e.kind === 'unavailable' ? 4 : e.kind === 'invalid_request' || e.kind === 'invalid_response' ? 2 : 3;
-    throw new CustomerError(e.message, code);
+    throw e instanceof TokenError ? tokenFailure(e) : e;
   }
 }
 
@@ -77,7 +80,109 @@ function claims(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
+/** Runs an SDK call, turning its typed failures into exit codes. */
+async function api<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ApiError) throw new CustomerError(e.message, e.status === 401 || e.status === 403 ? 3 : e.status >= 500 ? 4 : 2);
+    throw e instanceof TokenError ? tokenFailure(e) : e;
+  }
+}
+
+/** The Management API client of a profile (an admin credential); the API base is the token URL's origin. */
+function admin(p: Profile): AdminClient {
+  return new AdminClient(provider(p), new URL(p.token_url).origin);
+}
+
+/** Writes new credentials as a creds.json (0600) or prints the secret once. */
+function handOver(out: string | undefined, p: Profile, clientId: string, secret: string): void {
+  if (!out) {
+    console.log(`client_secret ${secret}\n(shown once: store it now, or use --out creds.json next time)`);
+    return;
+  }
+  writeFileSync(out, JSON.stringify({ client_id: clientId, client_secret: secret, token_url: p.token_url }, null, 2) + '\n', {
+    mode: 0o600,
+  });
+  chmodSync(out, 0o600);
+  console.log(`credentials written to ${out} (mode 0600)`);
+}
+
+function clientRow(c: ApiClient): string {
+  return [c.client_id, c.root_scope.padEnd(9), c.enabled ? 'enabled ' : 'disabled', c.name, `[${c.permissions.join(' ')}]`].join('  ');
+}
+
+function clientsCommands(program: Command): void {
+  const clients = program.command('clients').description("manage your organization's API clients (needs an admin credential's profile)");
+  const prof = ['--profile <name>', 'profile of an admin credential', 'default'] as const;
+  clients
+    .command('list')
+    .description('list the API clients (never their secrets)')
+    .option(...prof)
+    .option('--json', 'print JSON')
+    .action(async (opts: { profile: string; json?: boolean }) => {
+      const list = await api(() => admin(profile(opts.profile)).list());
+      console.log(opts.json ? JSON.stringify(list, null, 2) : list.map(clientRow).join('\n'));
+    });
+  clients
+    .command('create')
+    .description('create an API client under a root scope; its secret is shown once (or written to --out, 0600)')
+    .requiredOption('--name <name>', 'a name for people')
+    .requiredOption('--root-scope <scope>', 'admin, tasking or read-only')
+    .option('--permissions <list>', 'comma-separated subset of the root scope (default: all of it)')
+    .option('--out <file>', 'write creds.json (0600) instead of printing the secret')
+    .option(...prof)
+    .addHelpText(
+      'after',
+      '\nExample:\n  skyport clients create --name nightly --root-scope read-only --permissions catalog:read --out nightly.json',
+    )
+    .action(async (opts: { name: string; rootScope: string; permissions?: string; out?: string; profile: string }) => {
+      const p = profile(opts.profile);
+      const permissions = opts.permissions
+        ?.split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+      const c = await api(() =>
+        admin(p).create({ name: opts.name, root_scope: opts.rootScope as 'read-only', ...(permissions ? { permissions } : {}) }),
+      );
+      console.log(clientRow(c));
+      handOver(opts.out, p, c.client_id, c.client_secret);
+    });
+  clients
+    .command('rotate <client_id>')
+    .description('give a client a new secret; the old one stays valid for --grace seconds (default 0)')
+    .option('--grace <seconds>', 'grace period for the old secret', '0')
+    .option('--out <file>', 'write creds.json (0600) instead of printing the secret')
+    .option(...prof)
+    .action(async (clientId: string, opts: { grace: string; out?: string; profile: string }) => {
+      const p = profile(opts.profile);
+      const grace = Number(opts.grace);
+      if (!Number.isInteger(grace) || grace < 0) throw new UsageError('--grace must be a whole number of seconds');
+      const r = await api(() => admin(p).rotateSecret(clientId, grace));
+      handOver(opts.out, p, r.client_id, r.client_secret);
+      if (r.previous_secret_expires_at) console.log(`the previous secret works until ${r.previous_secret_expires_at}`);
+    });
+  for (const verb of ['disable', 'enable', 'delete'] as const) {
+    clients
+      .command(`${verb} <client_id>`)
+      .description(
+        verb === 'disable'
+          ? 'disable a client: no new tokens, live ones refused'
+          : verb === 'enable'
+            ? 'enable a client'
+            : 'delete a client and revoke its tokens',
+      )
+      .option(...prof)
+      .action(async (clientId: string, opts: { profile: string }) => {
+        const a = admin(profile(opts.profile));
+        await api<unknown>(() => (verb === 'delete' ? a.delete(clientId) : verb === 'disable' ? a.disable(clientId) : a.enable(clientId)));
+        console.log(`${verb}d ${clientId}`);
+      });
+  }
+}
+
 export function customerCommands(program: Command): void {
+  clientsCommands(program);
   program
     .command('login')
     .description('check a creds.json against its server and store it as a profile (0600) for the other commands')

@@ -3,3 +3,4 @@ export { ClientCredentials, type ClientCredentialsOptions, type TokenRequest } f
 export { authorizedFetch, type AuthorizedFetchOptions } from './authorized-fetch.js';
 export { TokenError, InsufficientScopeError, type TokenErrorKind } from './errors.js';
 export { retryAfterMs } from './retry-after.js';
+export { AdminClient, ApiError, type ApiClient, type AuditEntry, type RootScope } from './admin.js';
