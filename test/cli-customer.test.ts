@@ -60,6 +60,13 @@ describe('skyport login / token / whoami', () => {
     assert.equal(json.azp, JSON.parse(readFileSync(creds, 'utf8')).client_id);
   });
 
+  it('collections lists what the organization may see, as JSON when piped', async () => {
+    const r = await skyport(['collections'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const list = JSON.parse(r.stdout);
+    assert.ok(list.some((c: any) => c.id === 'skyport-lst' && c.type === 'Collection'));
+  });
+
   it('a refused secret is exit 3 with a message; a missing profile is exit 2; an unreachable server is exit 4', async () => {
     const bad = path.join(home, 'bad.json');
     copyFileSync(creds, bad);

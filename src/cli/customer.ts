@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { AdminClient, ApiError, ClientCredentials, TokenError, type ApiClient } from '../../packages/sdk/src/index.js';
+import { AdminClient, ApiError, CatalogClient, ClientCredentials, TokenError, type ApiClient } from '../../packages/sdk/src/index.js';
 import { UsageError } from './operator.js';
 
 interface Profile {
@@ -183,6 +183,18 @@ function clientsCommands(program: Command): void {
 
 export function customerCommands(program: Command): void {
   clientsCommands(program);
+  program
+    .command('collections')
+    .description('list the STAC collections your organization may see (a table on a terminal, JSON when piped or with --json)')
+    .option('--profile <name>', 'profile name', 'default')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  skyport collections --json | jq -r ".[].id"')
+    .action(async (opts: { profile: string; json?: boolean }) => {
+      const p = profile(opts.profile);
+      const list = await api(() => new CatalogClient(provider(p), new URL(p.token_url).origin).collections());
+      if (opts.json || !process.stdout.isTTY) return console.log(JSON.stringify(list, null, 2));
+      for (const c of list) console.log(`${c.id.padEnd(24)} ${c.title ?? c.description}`);
+    });
   program
     .command('login')
     .description('check a creds.json against its server and store it as a profile (0600) for the other commands')

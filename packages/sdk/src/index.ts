@@ -4,3 +4,4 @@ export { authorizedFetch, type AuthorizedFetchOptions } from './authorized-fetch
 export { TokenError, InsufficientScopeError, type TokenErrorKind } from './errors.js';
 export { retryAfterMs } from './retry-after.js';
 export { AdminClient, ApiError, type ApiClient, type AuditEntry, type RootScope } from './admin.js';
+export { CatalogClient, type StacCollection } from './catalog.js';
