@@ -3,8 +3,10 @@
  * audit log. Needs a token with admin:read / admin:write (the admin root credential or a client
  * under the admin root scope). Errors are ApiError with the server's problem `code` and `detail`.
  */
-import { authorizedFetch } from './authorized-fetch.js';
 import type { ClientCredentials } from './client-credentials.js';
+import { requestJson } from './http.js';
+
+export { ApiError } from './http.js';
 
 export type RootScope = 'admin' | 'tasking' | 'read-only';
 
@@ -33,18 +35,6 @@ export interface AuditEntry {
   details: Record<string, unknown>;
 }
 
-/** A non-2xx answer of a Skyport API (RFC 9457 problem details on the Management API). */
-export class ApiError extends Error {
-  override name = 'ApiError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly detail: string,
-  ) {
-    super(`${status} ${code}: ${detail}`);
-  }
-}
-
 export class AdminClient {
   private readonly base: string;
   /** `baseUrl`: the Skyport public URL, e.g. `http://127.0.0.1:8080`. */
@@ -55,20 +45,8 @@ export class AdminClient {
     this.base = baseUrl.replace(/\/+$/, '');
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const init: RequestInit = { method };
-    if (body !== undefined) init.headers = { 'content-type': 'application/json' };
-    if (body !== undefined) init.body = JSON.stringify(body);
-    const r = await authorizedFetch(this.tokens, `${this.base}${path}`, init);
-    if (r.status === 204) return undefined as T;
-    const json = (await r.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-    if (!r.ok)
-      throw new ApiError(
-        r.status,
-        String(json?.code ?? json?.error ?? 'Error'),
-        String(json?.detail ?? json?.description ?? json?.error_description ?? r.statusText),
-      );
-    return json as T;
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return requestJson<T>(this.tokens, `${this.base}${path}`, method, body);
   }
 
   async list(): Promise<ApiClient[]> {

@@ -2,9 +2,8 @@
  * Typed client of Skyport's Data API catalog (STAC): what the server has today — the landing page,
  * conformance, collections. Item search arrives with the catalog issue.
  */
-import { ApiError } from './admin.js';
-import { authorizedFetch } from './authorized-fetch.js';
 import type { ClientCredentials } from './client-credentials.js';
+import { requestJson } from './http.js';
 
 /** A STAC Collection as served (extension fields kept). */
 export interface StacCollection {
@@ -28,11 +27,8 @@ export class CatalogClient {
     this.base = baseUrl.replace(/\/+$/, '');
   }
 
-  private async get<T>(path: string): Promise<T> {
-    const r = await authorizedFetch(this.tokens, `${this.base}${path}`, { headers: { accept: 'application/json' } });
-    const json = (await r.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-    if (!r.ok) throw new ApiError(r.status, String(json?.code ?? 'Error'), String(json?.description ?? r.statusText));
-    return json as T;
+  private get<T>(path: string): Promise<T> {
+    return requestJson<T>(this.tokens, `${this.base}${path}`);
   }
 
   /** The collections this organization is entitled to. */
