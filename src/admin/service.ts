@@ -114,21 +114,29 @@ export async function rotateSecret(
 }
 
 /** Revokes every token the client was issued before now, on every instance within one sync interval. */
-export async function revokeClientTokens(deps: AdminDeps, clientId: string, now = Date.now()): Promise<void> {
+/** What revocations need: the store and the instance's revocation list. */
+type RevocationDeps = Pick<AdminDeps, 'storage' | 'revocations' | 'revocationTtl'>;
+
+export async function revokeClientTokens(deps: RevocationDeps, clientId: string, now = Date.now()): Promise<void> {
   // On the client row, so the token endpoint of every instance sees it at once (see grants/client-credentials.ts).
   await deps.storage.updateClient(clientId, { tokensRevokedAt: now }, now);
   await deps.revocations.add({ kind: 'client', subject: clientId, notBefore: now, expiresAt: now + deps.revocationTtl, createdAt: now });
 }
 
 /** Enables or disables a client; disabling also revokes its live tokens. */
-export async function setEnabled(deps: AdminDeps, clientId: string, enabled: boolean, now = Date.now()): Promise<ClientRecord | undefined> {
+export async function setEnabled(
+  deps: RevocationDeps,
+  clientId: string,
+  enabled: boolean,
+  now = Date.now(),
+): Promise<ClientRecord | undefined> {
   const c = await deps.storage.updateClient(clientId, { enabled }, now);
   if (c && !enabled) await revokeClientTokens(deps, clientId, now);
   return c;
 }
 
 /** Deletes a client and revokes its live tokens. */
-export async function deleteClient(deps: AdminDeps, clientId: string, now = Date.now()): Promise<boolean> {
+export async function deleteClient(deps: RevocationDeps, clientId: string, now = Date.now()): Promise<boolean> {
   const ok = await deps.storage.deleteClient(clientId);
   if (ok) await revokeClientTokens(deps, clientId, now);
   return ok;

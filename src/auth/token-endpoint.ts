@@ -50,18 +50,26 @@ function setNoStore(reply: FastifyReply): void {
   reply.headers(NO_STORE);
 }
 
+/**
+ * The body parsers of every client-authenticated OAuth endpoint (token, revoke, introspect), for an
+ * encapsulated scope: forms, and JSON that refuses repeated keys as forms refuse repeated parameters.
+ */
+export async function oauthBodyParsers(scope: FastifyInstance, bodyLimit: number): Promise<void> {
+  await scope.register(formbody, { bodyLimit });
+  scope.removeContentTypeParser('application/json');
+  scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_req, body, done) => {
+    try {
+      done(null, parseJsonParams(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+}
+
 /** Registers the token endpoint (both paths) in an encapsulated context with its own body parsers. */
 export async function tokenEndpoint(app: FastifyInstance, deps: TokenEndpointDeps): Promise<void> {
   await app.register(async (scope) => {
-    await scope.register(formbody, { bodyLimit: deps.bodyLimit });
-    scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: deps.bodyLimit }, (_req, body, done) => {
-      try {
-        done(null, parseJsonParams(body as string));
-      } catch (e) {
-        done(e as Error, undefined);
-      }
-    });
+    await oauthBodyParsers(scope, deps.bodyLimit);
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
       setNoStore(reply);
       const params = tokenParams(req.body);

@@ -5,13 +5,12 @@
  * A client may revoke its own tokens. A client may introspect tokens of its own organization;
  * any other token is reported `{"active": false}` exactly like a forged one (isolation).
  */
-import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RevocationList } from '../access/revocations.js';
 import type { BearerVerifier } from '../access/verifier.js';
 import { authenticateClient, type ClientAuthDeps } from './client-authentication.js';
 import { InvalidRequest } from './errors.js';
-import { tokenParams } from './token-endpoint.js';
+import { oauthBodyParsers, tokenParams } from './token-endpoint.js';
 import { MAX_CLOCK_SKEW_S } from '../config.js';
 
 const REVOCATION_MARGIN_MS = MAX_CLOCK_SKEW_S * 1000 + 60_000;
@@ -24,7 +23,7 @@ export interface TokenManagementDeps extends ClientAuthDeps {
 
 export async function tokenManagementRoutes(app: FastifyInstance, deps: TokenManagementDeps): Promise<void> {
   await app.register(async (scope) => {
-    await scope.register(formbody, { bodyLimit: deps.bodyLimit });
+    await oauthBodyParsers(scope, deps.bodyLimit);
     const opts = { bodyLimit: deps.bodyLimit, config: { errorStyle: 'oauth' as const } };
 
     const authenticated = async (req: FastifyRequest) => {

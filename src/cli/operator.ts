@@ -154,7 +154,7 @@ export function operatorCommands(program: Command): void {
         const c = config(opts);
         await withStorage(c, async (s) => {
           const updated = await setEnabled(
-            { storage: s, hasher: undefined as never, revocations: new RevocationList(s), revocationTtl: REVOCATION_RETENTION_MS },
+            { storage: s, revocations: new RevocationList(s), revocationTtl: REVOCATION_RETENTION_MS },
             clientId,
             enabled,
           );

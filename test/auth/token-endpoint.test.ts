@@ -175,6 +175,15 @@ for (const store of await stores()) {
       const mgmt = JSON.stringify(s.config.managementAudience);
       assertOAuthError(await jsonToken(s.url, `{${base},"audience":${data},"audience":${mgmt}}`), 400, 'invalid_request');
       assertOAuthError(await jsonToken(s.url, `{${base},"grant\\u005ftype":"client_credentials"}`), 400, 'invalid_request');
+      // The same rule at the revocation and introspection endpoints.
+      for (const ep of ['revoke', 'introspect']) {
+        const r = await request(`${s.url}/oauth2/${ep}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: `{"token":"x","token":"y","client_id":"${ro.client_id}","client_secret":"${ro.client_secret}"}`,
+        });
+        assertOAuthError(r, 400, 'invalid_request');
+      }
       // Braces, quotes and commas inside strings are not structure.
       const ok = await jsonToken(s.url, `{${base},"scope":"catalog:read","note_x":"a \\"b\\", {c}: [d]"}`);
       assert.equal(ok.status, 200, ok.text);
