@@ -163,6 +163,27 @@ for (const store of await stores()) {
       assert.equal((await admin.get(cred.client_id)).headers.get('cache-control'), 'no-store');
     });
 
+    it('a failing audit write after a completed creation still hands over the secret (no lost credential)', async () => {
+      const storage = s.skyport.storage;
+      const original = storage.appendAudit.bind(storage);
+      storage.appendAudit = async (e) => {
+        if (e.action === 'client.create' && e.outcome === 'success') throw new Error('disk full');
+        return original(e);
+      };
+      try {
+        const r = await admin.create({ name: 'audit outage', root_scope: 'read-only' });
+        assert.equal(r.status, 201, r.text);
+        assert.match(r.json.client_secret, /^sks_/);
+        const ok = await formToken(
+          s.url,
+          `grant_type=client_credentials&client_id=${r.json.client_id}&client_secret=${r.json.client_secret}`,
+        );
+        assert.equal(ok.status, 200);
+      } finally {
+        storage.appendAudit = original;
+      }
+    });
+
     it('the token endpoint answers other methods with 405 and Allow: POST', async () => {
       const r = await request(`${s.url}/oauth2/token`);
       assert.equal(r.status, 405);

@@ -106,16 +106,20 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
     fn: () => Promise<T>,
     details: Record<string, unknown> = {},
   ): Promise<T> => {
+    let out: T;
     try {
-      const out = await fn();
-      await audit(req, action, typeof target === 'function' ? target(out) : target, 'success', details);
-      return out;
+      out = await fn();
     } catch (e) {
       // Only our own refusals are worth recording verbatim; anything else may carry a driver's internals.
       const reason = e instanceof HttpProblem ? e.description : 'internal error';
       await audit(req, action, typeof target === 'function' ? null : target, 'failure', { ...details, reason }).catch(() => {});
       throw e;
     }
+    // The action is done: a failing audit write must not turn it into a 500 (a new secret would be lost).
+    await audit(req, action, typeof target === 'function' ? target(out) : target, 'success', details).catch((e: Error) =>
+      req.log.error({ errMessage: e.message, action }, 'audit write failed after a completed admin action'),
+    );
+    return out;
   };
 
   /** Invariant 3: no client changes its own standing; root credentials are the operator's to change. */
