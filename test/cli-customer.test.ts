@@ -4,7 +4,7 @@
  * no secret echoed.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -67,12 +67,25 @@ describe('skyport login / token / whoami', () => {
     assert.ok(list.some((c: any) => c.id === 'skyport-lst' && c.type === 'Collection'));
   });
 
+  it('a damaged profiles file is reported, not silently replaced', async () => {
+    const file = path.join(home, 'config', 'skyport', 'profiles.json');
+    const good = readFileSync(file, 'utf8');
+    writeFileSync(file, good.slice(0, -5));
+    try {
+      const r = await skyport(['login', '--creds', creds, '--profile', 'second'], env);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /not valid JSON/);
+      assert.equal(readFileSync(file, 'utf8'), good.slice(0, -5), 'left as it was');
+    } finally {
+      writeFileSync(file, good);
+    }
+  });
+
   it('a refused secret is exit 3 with a message; a missing profile is exit 2; an unreachable server is exit 4', async () => {
     const bad = path.join(home, 'bad.json');
     copyFileSync(creds, bad);
     chmodSync(bad, 0o600);
     const c = JSON.parse(readFileSync(bad, 'utf8'));
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(bad, JSON.stringify({ ...c, client_secret: 'sks_wrong' }), { mode: 0o600 });
     const r = await skyport(['login', '--creds', bad, '--profile', 'bad'], env);
     assert.equal(r.code, 3, r.stderr);

@@ -36,11 +36,19 @@ function profilesFile(): string {
   return path.join(base, 'skyport', 'profiles.json');
 }
 
+/** The stored profiles; none when the file does not exist. A damaged file is an error, never silently replaced. */
 function readProfiles(): Record<string, Profile> {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(profilesFile(), 'utf8')) as Record<string, Profile>;
+    text = readFileSync(profilesFile(), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new UsageError(`cannot read ${profilesFile()}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as Record<string, Profile>;
   } catch {
-    return {};
+    throw new UsageError(`${profilesFile()} is not valid JSON: fix or remove it (its other profiles would be lost otherwise)`);
   }
 }
 
@@ -67,20 +75,12 @@ function tokenFailure(e: TokenError): CustomerError {
   return new CustomerError(e.message, code);
 }
 
-async function token(c: ClientCredentials): Promise<string> {
-  try {
-    return await c.getToken();
-  } catch (e) {
-    throw e instanceof TokenError ? tokenFailure(e) : e;
-  }
-}
-
 /** The claims of our own token, decoded for display (the server verifies tokens; this only explains one). */
 function claims(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
-/** Runs an SDK call, turning its typed failures into exit codes. */
+/** Runs an SDK call (token or API), turning its typed failures into exit codes. */
 async function api<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -213,7 +213,7 @@ export function customerCommands(program: Command): void {
       }
       const tokenUrl = opts.tokenUrl ?? file.token_url;
       if (!tokenUrl) throw new UsageError(`${opts.creds} has no token_url: pass --token-url`);
-      const jwt = await token(c);
+      const jwt = await api(() => c.getToken());
       const p: Profile = {
         client_id: file.client_id!,
         client_secret: file.client_secret!,
@@ -238,7 +238,7 @@ export function customerCommands(program: Command): void {
     .option('--scope <scope>', 'narrow the permissions, space-separated')
     .addHelpText('after', '\nExample:\n  curl -H "Authorization: Bearer $(skyport token)" http://127.0.0.1:8080/collections')
     .action(async (opts: { profile: string; audience?: string; scope?: string }) => {
-      console.log(await token(provider(profile(opts.profile), opts)));
+      console.log(await api(() => provider(profile(opts.profile), opts).getToken()));
     });
 
   program
@@ -248,7 +248,7 @@ export function customerCommands(program: Command): void {
     .option('--json', 'print the claims as JSON')
     .addHelpText('after', '\nExample:\n  skyport whoami --profile acme-tasking')
     .action(async (opts: { profile: string; json?: boolean }) => {
-      const cl = claims(await token(provider(profile(opts.profile))));
+      const cl = claims(await api(() => provider(profile(opts.profile)).getToken()));
       if (opts.json) return console.log(JSON.stringify(cl, null, 2));
       const exp = typeof cl.exp === 'number' ? new Date(cl.exp * 1000) : undefined;
       console.log(
