@@ -29,6 +29,7 @@ export interface Skyport {
   storage: Storage;
   keys: KeyStore;
   revocations: RevocationList;
+  hasher: SecretHasher;
   config: Config;
   /** Reloads keys and revocations from storage now (the sync tick, callable by tests). */
   sync(): Promise<void>;
@@ -86,6 +87,7 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
       storage,
       keys,
       revocations,
+      hasher,
       config,
       sync,
       async close() {
@@ -124,8 +126,7 @@ async function assertPortFree(config: Config): Promise<void> {
 }
 
 /** First-start work (demo organization, credential files) and keeping credential files' URLs current. */
-async function firstStart(storage: Storage, config: Config): Promise<void> {
-  const hasher = new SecretHasher(await loadHashKey(storage, config.encryptionKey));
+async function firstStart(storage: Storage, hasher: SecretHasher, config: Config): Promise<void> {
   const files = await bootstrapDemo(storage, hasher, config);
   if (files) {
     console.log(`First start: created the demo organization. Its root credentials (mode 0600):`);
@@ -144,8 +145,14 @@ async function firstStart(storage: Storage, config: Config): Promise<void> {
 export async function serve(config: Config): Promise<void> {
   if (cluster.isPrimary && config.workers > 1) {
     await assertPortFree(config);
-    const s = await createSkyport({ ...config, logLevel: 'silent' });
-    await firstStart(s.storage, config).finally(() => s.close());
+    // Migrations, keys and the demo once, here, so the workers start against a prepared store.
+    const storage = await openStorage(config);
+    try {
+      await new KeyStore(storage, config.signingAlg, config.encryptionKey).init();
+      await firstStart(storage, new SecretHasher(await loadHashKey(storage, config.encryptionKey)), config);
+    } finally {
+      await storage.close();
+    }
     for (let i = 0; i < config.workers; i++) cluster.fork();
     cluster.on('exit', (w, code, signal) => {
       if (signal !== 'SIGTERM' && signal !== 'SIGINT') console.error(`worker ${w.process.pid} exited (${signal ?? code})`);
@@ -163,7 +170,7 @@ export async function serve(config: Config): Promise<void> {
   const s = await createSkyport(config);
   const stop = () => void s.close().then(() => process.exit(0));
   process.once('SIGTERM', stop).once('SIGINT', stop);
-  if (cluster.isPrimary) await firstStart(s.storage, config);
+  if (cluster.isPrimary) await firstStart(s.storage, s.hasher, config);
   await s.app.listen({ host: config.host, port: config.port });
   if (cluster.isPrimary) {
     if (!config.encryptionKey)

@@ -10,8 +10,6 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
 import { BearerVerifier, TokenInvalid } from '../../src/access/verifier.js';
 import { createOrganization } from '../../src/admin/service.js';
-import { SecretHasher } from '../../src/auth/secrets.js';
-import { loadHashKey } from '../../src/bootstrap.js';
 import { algNone, claimsOf, compact, foreignRsaKey, hs256, serverPrivateKey, signAs, tamperPayload } from '../helpers/forge.js';
 import { basic, bearer, request, sleep, tokenFor, type Res } from '../helpers/http.js';
 import { startServer, stores, type TestServer } from '../helpers/server.js';
@@ -345,8 +343,10 @@ for (const store of await stores()) {
 
       let other: { ro: Creds; orgId: string };
       before(async () => {
-        const hasher = new SecretHasher(await loadHashKey(s.skyport.storage, s.config.encryptionKey));
-        const created = await createOrganization({ storage: s.skyport.storage, hasher }, `other-${randomBytes(3).toString('hex')}`);
+        const created = await createOrganization(
+          { storage: s.skyport.storage, hasher: s.skyport.hasher },
+          `other-${randomBytes(3).toString('hex')}`,
+        );
         other = { ro: created.credentials['read-only'], orgId: created.org.id };
       });
 

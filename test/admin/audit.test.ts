@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SecretHasher } from '../../src/auth/secrets.js';
-import { loadHashKey } from '../../src/bootstrap.js';
+import type { SecretHasher } from '../../src/auth/secrets.js';
 import { bearer, request } from '../helpers/http.js';
 import { Mgmt, assertOAuthError, assertProblem, token, tokenResponse } from '../helpers/management.js';
 import { createOrg } from '../helpers/orgs.js';
@@ -20,7 +19,7 @@ for (const store of await stores()) {
     before(async () => {
       s = await startServer({ store });
       admin = await Mgmt.as(s.url, s.creds.admin);
-      hasher = new SecretHasher(await loadHashKey(s.skyport.storage, s.config.encryptionKey));
+      hasher = s.skyport.hasher;
     });
     after(() => s.close());
 

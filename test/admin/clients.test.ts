@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { SecretHasher } from '../../src/auth/secrets.js';
-import { loadHashKey } from '../../src/bootstrap.js';
+import type { SecretHasher } from '../../src/auth/secrets.js';
 import { bearer, request, sleep, type Res } from '../helpers/http.js';
 import {
   Mgmt,
@@ -36,7 +35,7 @@ for (const store of await stores()) {
     before(async () => {
       s = await startServer({ store });
       admin = await Mgmt.as(s.url, s.creds.admin);
-      hasher = new SecretHasher(await loadHashKey(s.skyport.storage, s.config.encryptionKey));
+      hasher = s.skyport.hasher;
     });
     after(() => s.close());
 

@@ -4,8 +4,6 @@
  */
 import type { RootScope } from '../../src/access/permissions.js';
 import { createOrganization, type IssuedCredential } from '../../src/admin/service.js';
-import { SecretHasher } from '../../src/auth/secrets.js';
-import { loadHashKey } from '../../src/bootstrap.js';
 import type { TestServer } from './server.js';
 
 export interface TestOrg {
@@ -18,8 +16,7 @@ let seq = 0;
 
 /** Creates an organization (unique name derived from `name`) with its three root credentials. */
 export async function createOrg(s: TestServer, name = 'other'): Promise<TestOrg> {
-  const hasher = new SecretHasher(await loadHashKey(s.skyport.storage, s.config.encryptionKey));
   const unique = `${name}-${process.pid}-${++seq}-${Date.now().toString(36)}`;
-  const { org, credentials } = await createOrganization({ storage: s.skyport.storage, hasher }, unique);
+  const { org, credentials } = await createOrganization({ storage: s.skyport.storage, hasher: s.skyport.hasher }, unique);
   return { id: org.id, name: org.name, creds: credentials };
 }

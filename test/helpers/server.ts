@@ -8,8 +8,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { SecretHasher } from '../../src/auth/secrets.js';
-import { bootstrapDemo, loadHashKey, type CredentialsFile } from '../../src/bootstrap.js';
+import { bootstrapDemo, type CredentialsFile } from '../../src/bootstrap.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createSkyport, type Skyport } from '../../src/main.js';
 import type { RootScope } from '../../src/access/permissions.js';
@@ -102,7 +101,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   let logText = '';
   logStream.on('data', (d: Buffer) => (logText += d.toString()));
   const skyport = await createSkyport(config, { logStream });
-  await bootstrapDemo(skyport.storage, new SecretHasher(await loadHashKey(skyport.storage, config.encryptionKey)), config);
+  await bootstrapDemo(skyport.storage, skyport.hasher, config);
   await skyport.app.listen({ host: '127.0.0.1', port });
   const read = (s: RootScope) => JSON.parse(readFileSync(path.join(dataDir, 'credentials', `${s}.json`), 'utf8')) as CredentialsFile;
   let creds: Record<RootScope, CredentialsFile>;
