@@ -83,6 +83,29 @@ describe('SDK ClientCredentials against a real server', () => {
     }
   });
 
+  it('a failed refresh ahead of expiry keeps serving the still-valid token; past expiry it is a typed error', async () => {
+    // The real server's answer, read as if it lived 2 s (refresh due after 1 s); later token requests fail as if the network dropped.
+    let tokenCalls = 0;
+    const shortLived: typeof fetch = async (input, init) => {
+      if (!String(input).endsWith('/token')) return fetch(input, init);
+      if (++tokenCalls > 1) throw new TypeError('fetch failed');
+      const r = await fetch(input, init);
+      return new Response(JSON.stringify({ ...((await r.json()) as object), expires_in: 2 }), { status: r.status, headers: r.headers });
+    };
+    const p = new ClientCredentials({
+      clientId: ro.client_id,
+      clientSecret: ro.client_secret,
+      tokenUrl: `${s.url}/oauth2/token`,
+      fetch: shortLived,
+    });
+    const t = await p.getToken();
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.equal(await p.getToken(), t, 'refresh failed: the unexpired token still serves');
+    assert.equal(tokenCalls, 2, 'a refresh was attempted');
+    await new Promise((r) => setTimeout(r, 1000));
+    await assert.rejects(p.getToken(), (e: unknown) => e instanceof TokenError && e.kind === 'network');
+  });
+
   it('a wrong, rotated or disabled secret is TokenError invalid_client; a forbidden audience is not_permitted; no server is network', async () => {
     const bad = new ClientCredentials({ clientId: ro.client_id, clientSecret: 'sks_wrong', issuer: s.url });
     await assert.rejects(bad.getToken(), (e: unknown) => e instanceof TokenError && e.kind === 'invalid_client' && e.status === 401);

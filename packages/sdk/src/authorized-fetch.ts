@@ -1,7 +1,7 @@
 /**
  * fetch with a bearer token from a ClientCredentials provider: on 401 it refreshes the token once and
  * retries once (never a loop); 403 insufficient_scope is an InsufficientScopeError, not retried (K04);
- * 429/503 are retried honouring Retry-After, seconds or HTTP-date (K05).
+ * 429 (and 503 for idempotent methods) are retried honouring Retry-After, seconds or HTTP-date (K05).
  */
 import type { ClientCredentials, TokenRequest } from './client-credentials.js';
 import { InsufficientScopeError } from './errors.js';
@@ -34,7 +34,9 @@ export async function authorizedFetch(
     if (r.status === 403 && /insufficient_scope/.test(r.headers.get('www-authenticate') ?? '')) {
       throw new InsufficientScopeError(/scope="([^"]*)"/.exec(r.headers.get('www-authenticate') ?? '')?.[1]);
     }
-    if ((r.status === 429 || r.status === 503) && attempt < attempts) {
+    // 429 means not processed: always retryable. A 503 may follow partial work: retried only for idempotent methods.
+    const idempotent = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'].includes((init.method ?? 'GET').toUpperCase());
+    if ((r.status === 429 || (r.status === 503 && idempotent)) && attempt < attempts) {
       await new Promise((res) => setTimeout(res, Math.min(retryAfterMs(r.headers.get('retry-after')) ?? 1000 * attempt, 30_000)));
       continue;
     }

@@ -41,6 +41,8 @@ interface Cached {
   token: string;
   /** Epoch ms after which the token is refreshed. */
   refreshAt: number;
+  /** Epoch ms at which it expires: until then it still serves if a refresh fails. */
+  expiresAt: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -102,12 +104,15 @@ export class ClientCredentials {
       p = this.request(audience, scope)
         .then(({ token, expiresIn }) => {
           const ahead = Math.min(this.opts.refreshAheadSeconds ?? 60, expiresIn / 2);
-          this.cache.set(key, { token, refreshAt: Date.now() + (expiresIn - ahead) * 1000 });
+          const now = Date.now();
+          this.cache.set(key, { token, refreshAt: now + (expiresIn - ahead) * 1000, expiresAt: now + expiresIn * 1000 });
           return token;
         })
         .finally(() => this.inflight.delete(key));
       this.inflight.set(key, p);
     }
+    // A refresh ahead of expiry that fails leaves the still-valid token in service; the failure is not cached.
+    if (hit && Date.now() < hit.expiresAt) return p.catch(() => hit.token);
     return p;
   }
 
