@@ -27,7 +27,7 @@ export async function collectionRoutes(
 
   app.get<{ Params: { collectionId: string } }>('/collections/:collectionId', opts, async (req) => {
     // Entitlement filter first: a collection the organization may not see answers as a missing one.
-    const c = (await deps.storage.listCollectionsFor(req.principal!.orgId)).find((x) => x.id === req.params.collectionId);
+    const c = await deps.storage.getCollectionFor(req.principal!.orgId, req.params.collectionId);
     if (!c) throw notFound(`collection ${req.params.collectionId.slice(0, 100)}`);
     return view(c);
   });

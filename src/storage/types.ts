@@ -154,4 +154,6 @@ export interface Storage {
   grantCollection(collectionId: string, orgId: string): Promise<void>;
   /** Collections the organization is entitled to: open, licensed to it, or private to it. */
   listCollectionsFor(orgId: string): Promise<CollectionRecord[]>;
+  /** One collection if the organization is entitled to it; undefined when missing or not entitled (the same answer). */
+  getCollectionFor(orgId: string, id: string): Promise<CollectionRecord | undefined>;
 }

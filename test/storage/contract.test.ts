@@ -275,6 +275,11 @@ for (const kind of await stores()) {
         (await s.listCollectionsFor('o4')).map((c) => c.id),
         ['lic', 'open'],
       );
+      assert.equal((await s.getCollectionFor('o1', 'priv1'))?.id, 'priv1');
+      assert.equal(await s.getCollectionFor('o4', 'priv1'), undefined, 'private to another organization');
+      assert.equal(await s.getCollectionFor('o1', 'lic'), undefined, 'licensed to another organization');
+      assert.equal((await s.getCollectionFor('o4', 'lic'))?.id, 'lic');
+      assert.equal(await s.getCollectionFor('o4', 'missing'), undefined);
       await s.upsertCollection({ id: 'open', access: 'open', ownerOrgId: null, body: { type: 'Collection', title: 't' }, updatedAt: 2 });
       assert.deepEqual((await s.listCollectionsFor('o1'))[0]?.body, { type: 'Collection', title: 't' });
     });

@@ -280,15 +280,15 @@ export class PostgresStorage implements Storage {
       orgId,
     ]);
   }
+  /** The entitlement filter (open, private to the organization $1, or licensed to it) as one SQL predicate on `c`. */
+  private static readonly ENTITLED = `(c.access = 'open'
+      OR (c.access = 'private' AND c.owner_org_id = $1)
+      OR (c.access = 'licensed' AND EXISTS (SELECT 1 FROM collection_grants g WHERE g.collection_id = c.id AND g.org_id = $1)))`;
   async listCollectionsFor(orgId: string): Promise<CollectionRecord[]> {
-    return (
-      await this.rows(
-        `SELECT * FROM collections c WHERE c.access = 'open'
-           OR (c.access = 'private' AND c.owner_org_id = $1)
-           OR (c.access = 'licensed' AND EXISTS (SELECT 1 FROM collection_grants g WHERE g.collection_id = c.id AND g.org_id = $1))
-         ORDER BY c.id`,
-        [orgId],
-      )
-    ).map(collectionFromRow);
+    return (await this.rows(`SELECT * FROM collections c WHERE ${PostgresStorage.ENTITLED} ORDER BY c.id`, [orgId])).map(collectionFromRow);
+  }
+  async getCollectionFor(orgId: string, id: string): Promise<CollectionRecord | undefined> {
+    const [r] = await this.rows(`SELECT * FROM collections c WHERE ${PostgresStorage.ENTITLED} AND c.id = $2`, [orgId, id]);
+    return r && collectionFromRow(r);
   }
 }

@@ -313,14 +313,18 @@ export class SqliteStorage implements Storage {
   async grantCollection(collectionId: string, orgId: string): Promise<void> {
     this.q('INSERT INTO collection_grants (collection_id, org_id) VALUES (?, ?) ON CONFLICT DO NOTHING').run(collectionId, orgId);
   }
+  /** The entitlement filter (open, private to the organization, or licensed to it) as one SQL predicate on `c`. */
+  private static readonly ENTITLED = `(c.access = 'open'
+      OR (c.access = 'private' AND c.owner_org_id = @org)
+      OR (c.access = 'licensed' AND EXISTS (SELECT 1 FROM collection_grants g WHERE g.collection_id = c.id AND g.org_id = @org)))`;
   async listCollectionsFor(orgId: string): Promise<CollectionRecord[]> {
-    return (
-      this.q(
-        `SELECT * FROM collections c WHERE c.access = 'open'
-           OR (c.access = 'private' AND c.owner_org_id = ?)
-           OR (c.access = 'licensed' AND EXISTS (SELECT 1 FROM collection_grants g WHERE g.collection_id = c.id AND g.org_id = ?))
-         ORDER BY c.id`,
-      ).all(orgId, orgId) as Row[]
-    ).map(collectionFromRow);
+    return (this.q(`SELECT * FROM collections c WHERE ${SqliteStorage.ENTITLED} ORDER BY c.id`).all({ org: orgId }) as Row[]).map(
+      collectionFromRow,
+    );
+  }
+  async getCollectionFor(orgId: string, id: string): Promise<CollectionRecord | undefined> {
+    const r = this.q(`SELECT * FROM collections c WHERE c.id = @id AND ${SqliteStorage.ENTITLED}`).get({ org: orgId, id }) as
+      Row | undefined;
+    return r && collectionFromRow(r);
   }
 }
