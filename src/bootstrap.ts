@@ -98,9 +98,14 @@ export async function refreshCredentialFiles(storage: Storage, config: Config): 
     }
     const tokenUrl = `${config.publicUrl}/oauth2/token`;
     const audience = scope === 'admin' ? config.managementAudience : config.dataAudience;
-    if ((body.token_url === tokenUrl && body.audience === audience) || !(await storage.getClient(body.client_id))) continue;
-    writeFileSync(file, JSON.stringify({ ...body, token_url: tokenUrl, audience }, null, 2) + '\n', { mode: 0o600 });
-    changed.push(file);
+    if (typeof body.client_id !== 'string' || (body.token_url === tokenUrl && body.audience === audience)) continue;
+    if (!(await storage.getClient(body.client_id))) continue;
+    try {
+      writeFileSync(file, JSON.stringify({ ...body, token_url: tokenUrl, audience }, null, 2) + '\n', { mode: 0o600 });
+      changed.push(file);
+    } catch {
+      // A read-only file is the owner's choice; an out-of-date URL in it must not stop the server.
+    }
   }
   return changed;
 }
