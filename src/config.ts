@@ -44,6 +44,13 @@ export interface Config {
   rateLimitPerClient: number;
   /** Largest token-endpoint request body, bytes. */
   tokenBodyLimit: number;
+  /** Item search page size: default and maximum (larger `limit`s are clamped). */
+  searchDefaultLimit: number;
+  searchMaxLimit: number;
+  /** numberMatched is counted exactly up to this many matches and omitted beyond (0 = never counted). */
+  searchCountLimit: number;
+  /** Folder of the asset files Skyport serves itself (`asset:` hrefs are relative to it). */
+  assetsDir: string;
 }
 
 export class ConfigError extends Error {
@@ -146,6 +153,10 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerClientAddress: int(env, 'SKYPORT_RATE_LIMIT_CLIENT_ADDRESS', 10, 1, 1e6),
     rateLimitPerClient: int(env, 'SKYPORT_RATE_LIMIT_CLIENT', 300, 1, 1e6),
     tokenBodyLimit: int(env, 'SKYPORT_TOKEN_BODY_LIMIT', 16 * 1024, 1024, 1024 * 1024),
+    searchDefaultLimit: int(env, 'SKYPORT_SEARCH_DEFAULT_LIMIT', 10, 1, 10000),
+    searchMaxLimit: int(env, 'SKYPORT_SEARCH_MAX_LIMIT', 1000, 1, 10000),
+    searchCountLimit: int(env, 'SKYPORT_SEARCH_COUNT_LIMIT', 10000, 0, 1e7),
+    assetsDir: path.resolve(env.SKYPORT_ASSETS_DIR || path.join(env.SKYPORT_DATA_DIR || './data', 'assets')),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import cluster from 'node:cluster';
 import { guard } from './access/guard.js';
-import type { ApiName } from './access/permissions.js';
+import type { ApiName, Permission } from './access/permissions.js';
 import { RevocationList } from './access/revocations.js';
 import { BearerVerifier } from './access/verifier.js';
 import { auditRoutes } from './admin/audit.js';
@@ -17,6 +17,8 @@ import { tokenEndpoint } from './auth/token-endpoint.js';
 import { tokenManagementRoutes } from './auth/token-management.js';
 import { bootstrapDemo, loadHashKey, refreshCredentialFiles } from './bootstrap.js';
 import { collectionRoutes } from './catalog/collections.js';
+import { assetRoutes } from './catalog/assets.js';
+import { itemRoutes } from './catalog/items.js';
 import { landingRoutes } from './catalog/landing.js';
 import { REVOCATION_RETENTION_MS, type Config } from './config.js';
 import { createApp } from './http/app.js';
@@ -70,7 +72,11 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
     await clientRoutes(app, { ...adminDeps, guard: (p) => guard(verifier, 'management', p) });
     await auditRoutes(app, { storage, guard: (p) => guard(verifier, 'management', p) });
     await landingRoutes(app, { publicUrl: config.publicUrl, issuer: config.issuer, guard: (p) => guard(verifier, 'data', p) });
-    await collectionRoutes(app, { storage, publicUrl: config.publicUrl, guard: (p) => guard(verifier, 'data', p) });
+    const dataGuard = (p: Permission) => guard(verifier, 'data', p);
+    const limits = { defaultLimit: config.searchDefaultLimit, maxLimit: config.searchMaxLimit, countLimit: config.searchCountLimit };
+    await collectionRoutes(app, { storage, publicUrl: config.publicUrl, guard: dataGuard, limits });
+    await itemRoutes(app, { storage, publicUrl: config.publicUrl, guard: dataGuard, limits });
+    await assetRoutes(app, { storage, assetsDir: config.assetsDir, guard: dataGuard });
 
     const sync = async () => {
       await keys.refresh();

@@ -1,12 +1,12 @@
 /**
  * Data API landing page (`GET /`) and `/conformance`, both bearer-protected (catalog:read) like the
  * rest of the STAC API: the Hydrosat page's API answers 401 to unauthenticated requests.
- * `conformsTo` lists only what works today; the catalog issue adds the rest (OpenAPI, items, search).
+ * `conformsTo` comes from one list (conformance.ts), so both answers are identical (field pitfall S15).
  */
 import type { FastifyInstance, preValidationAsyncHookHandler } from 'fastify';
 import type { Permission } from '../access/permissions.js';
 
-export const CONFORMANCE = ['https://api.stacspec.org/v1.0.0/core'] as const;
+import { CONFORMANCE } from './conformance.js';
 
 export async function landingRoutes(
   app: FastifyInstance,
@@ -25,6 +25,10 @@ export async function landingRoutes(
       { rel: 'root', type: 'application/json', href: `${base}/` },
       { rel: 'conformance', type: 'application/json', href: `${base}/conformance` },
       { rel: 'data', type: 'application/json', href: `${base}/collections` },
+      { rel: 'search', type: 'application/geo+json', href: `${base}/search`, method: 'GET' },
+      { rel: 'search', type: 'application/geo+json', href: `${base}/search`, method: 'POST' },
+      { rel: 'service-desc', type: 'application/vnd.oai.openapi+json;version=3.0', href: `${base}/api` },
+      { rel: 'http://www.opengis.net/def/rel/ogc/1.0/queryables', type: 'application/schema+json', href: `${base}/queryables` },
       { rel: 'authorization-server', type: 'application/json', href: `${deps.issuer}/.well-known/oauth-authorization-server` },
     ],
   };

@@ -5,6 +5,8 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { OAuthError } from '../auth/errors.js';
 import { HttpProblem, type ErrorStyle } from './errors.js';
+import { QueryError } from '../storage/types.js';
+import { GeometryError } from '../catalog/geometry.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -105,6 +107,8 @@ export function createApp(opts: AppOptions): FastifyInstance {
       reply.headers(err.headers);
       return sendProblem(reply, style, err.status, err.code, err.description);
     }
+    // The catalog's query and geometry errors are the client's: a filter or geometry the store cannot evaluate.
+    if (err instanceof QueryError || err instanceof GeometryError) return sendProblem(reply, style, 400, 'BadRequest', err.message);
     const client = frameworkClientError(err);
     if (client) {
       // At the token endpoint every client mistake is an RFC 6749 error; an oversized body keeps its 413.

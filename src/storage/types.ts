@@ -7,6 +7,7 @@
  * `ConflictError` when a unique constraint is violated and resolve `undefined` for "not found".
  */
 import type { Permission, RootScope } from '../access/permissions.js';
+import type { Cql2Expr } from '../catalog/cql2/ast.js';
 
 export interface Organization {
   id: string;
@@ -98,6 +99,69 @@ export interface CollectionRecord {
   updatedAt: number;
 }
 
+/** A GeoJSON geometry (RFC 7946 §3.1), coordinates in degrees (lon, lat[, height m]). */
+export interface Geometry {
+  type: string;
+  coordinates?: unknown;
+  geometries?: Geometry[];
+}
+
+/**
+ * A STAC Item as stored: `item` is the Item JSON as loaded (structural links removed; Skyport writes
+ * `self`, `parent`, `collection`, `root` when it serves one).
+ */
+export interface ItemRecord {
+  collection: string;
+  id: string;
+  item: Record<string, unknown>;
+}
+
+/** One sort key of a search (STAC API sort extension); `field` is a sortable name such as `datetime`. */
+export interface SortKey {
+  field: string;
+  direction: 'asc' | 'desc';
+}
+
+/**
+ * An item search, already validated by the API layer (STAC API item-search + filter, sort, free-text).
+ * Times are epoch ms, inclusive; `null` ends are open. All criteria are ANDed.
+ */
+export interface ItemSearch {
+  collections?: string[];
+  ids?: string[];
+  /** [minLon, minLat, maxLon, maxLat] in degrees; minLon > maxLon crosses the antimeridian. */
+  bbox?: [number, number, number, number];
+  intersects?: Geometry;
+  datetime?: { start: number | null; end: number | null };
+  /** A CQL2 expression (CQL2-JSON form), already validated. */
+  filter?: Cql2Expr;
+  /** Free-text terms (ORed), matched case-insensitively against title, description and keywords. */
+  q?: string[];
+  sortby: SortKey[];
+  /** Page size, already clamped by the API layer. */
+  limit: number;
+  /** Keyset: the sort values of the last item of the previous page (from a `next` token). */
+  after?: unknown[];
+  /** Count matches up to this many (numberMatched); 0 = do not count. */
+  countLimit: number;
+}
+
+/** A page of results: `next` holds the keyset of the last item when more may follow. */
+export interface ItemPage {
+  items: ItemRecord[];
+  next?: unknown[];
+  /** Exact count of all matches, or undefined when counting was off or the count exceeded the limit. */
+  numberMatched?: number;
+}
+
+/** Raised by catalog storage for a query the store cannot express (e.g. an unknown sort field): a client error. */
+export class QueryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueryError';
+  }
+}
+
 /** Raised by adapters when a unique constraint is violated. */
 export class ConflictError extends Error {
   constructor(message: string) {
@@ -156,4 +220,18 @@ export interface Storage {
   listCollectionsFor(orgId: string): Promise<CollectionRecord[]>;
   /** One collection if the organization is entitled to it; undefined when missing or not entitled (the same answer). */
   getCollectionFor(orgId: string, id: string): Promise<CollectionRecord | undefined>;
+  /** Removes a collection, its items and grants; false when it did not exist. */
+  deleteCollection(id: string): Promise<boolean>;
+  revokeCollection(collectionId: string, orgId: string): Promise<boolean>;
+
+  /**
+   * Inserts or replaces items, all in one transaction (a failure writes none of them).
+   * Every item's collection must exist (else `QueryError`). Returns how many were new and how many replaced.
+   */
+  upsertItems(items: ItemRecord[]): Promise<{ inserted: number; updated: number }>;
+  /** One item if its collection is entitled to the organization (else undefined: the same answer as missing). */
+  getItemFor(orgId: string, collectionId: string, itemId: string): Promise<ItemRecord | undefined>;
+  deleteItem(collectionId: string, itemId: string): Promise<boolean>;
+  /** Item search with the entitlement filter inside the query; throws `QueryError` for an inexpressible query. */
+  searchItems(orgId: string, search: ItemSearch): Promise<ItemPage>;
 }

@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import * as catalog from './catalog.js';
 import { auditFromRow, clientFromRow, collectionFromRow, keyFromRow, revocationFromRow, secretsByClient } from '../rows.js';
 import {
   ConflictError,
@@ -12,6 +13,9 @@ import {
   type ClientRecord,
   type ClientSecretRecord,
   type CollectionRecord,
+  type ItemPage,
+  type ItemRecord,
+  type ItemSearch,
   type Organization,
   type RevocationRecord,
   type SigningKeyRecord,
@@ -290,5 +294,25 @@ export class PostgresStorage implements Storage {
   async getCollectionFor(orgId: string, id: string): Promise<CollectionRecord | undefined> {
     const [r] = await this.rows(`SELECT * FROM collections c WHERE ${PostgresStorage.ENTITLED} AND c.id = $2`, [orgId, id]);
     return r && collectionFromRow(r);
+  }
+
+  async deleteCollection(id: string): Promise<boolean> {
+    return ((await this.pool.query('DELETE FROM collections WHERE id = $1', [id])).rowCount ?? 0) > 0;
+  }
+  async revokeCollection(collectionId: string, orgId: string): Promise<boolean> {
+    const r = await this.pool.query('DELETE FROM collection_grants WHERE collection_id = $1 AND org_id = $2', [collectionId, orgId]);
+    return (r.rowCount ?? 0) > 0;
+  }
+  async upsertItems(items: ItemRecord[]): Promise<{ inserted: number; updated: number }> {
+    return catalog.upsertItems(this.pool, items);
+  }
+  async getItemFor(orgId: string, collectionId: string, itemId: string): Promise<ItemRecord | undefined> {
+    return catalog.getItemFor(this.pool, orgId, collectionId, itemId);
+  }
+  async deleteItem(collectionId: string, itemId: string): Promise<boolean> {
+    return ((await this.pool.query('DELETE FROM items WHERE collection_id = $1 AND id = $2', [collectionId, itemId])).rowCount ?? 0) > 0;
+  }
+  async searchItems(orgId: string, search: ItemSearch): Promise<ItemPage> {
+    return catalog.searchItems(this.pool, orgId, search);
   }
 }

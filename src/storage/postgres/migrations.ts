@@ -52,4 +52,24 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (collection_id, org_id)
   );
   `,
+  // 2: catalog items — PostGIS geometry (GiST), JSONB properties, btree for the default sort (datetime desc, collection, id)
+  `
+  CREATE EXTENSION IF NOT EXISTS postgis;
+  CREATE TABLE items (
+    collection_id TEXT COLLATE "C" NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    id TEXT COLLATE "C" NOT NULL,
+    dt BIGINT NOT NULL, dt_start BIGINT NOT NULL, dt_end BIGINT NOT NULL,
+    cloud_cover DOUBLE PRECISION,
+    minx DOUBLE PRECISION, miny DOUBLE PRECISION, maxx DOUBLE PRECISION, maxy DOUBLE PRECISION,
+    geom geometry(Geometry, 4326),
+    properties JSONB NOT NULL,
+    content TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (collection_id, id)
+  );
+  CREATE INDEX items_geom ON items USING GIST (geom);
+  CREATE INDEX items_dt ON items (dt DESC, collection_id, id);
+  CREATE INDEX items_collection_dt ON items (collection_id, dt DESC, id);
+  CREATE INDEX items_id ON items (id);
+  `,
 ];

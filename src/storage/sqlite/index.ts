@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { SqliteCatalog, registerGeometryFunctions } from './catalog.js';
 import { auditFromRow, clientFromRow, collectionFromRow, keyFromRow, revocationFromRow, secretsByClient } from '../rows.js';
 import {
   ConflictError,
@@ -15,6 +16,9 @@ import {
   type ClientRecord,
   type ClientSecretRecord,
   type CollectionRecord,
+  type ItemPage,
+  type ItemRecord,
+  type ItemSearch,
   type Organization,
   type RevocationRecord,
   type SigningKeyRecord,
@@ -64,7 +68,10 @@ export class SqliteStorage implements Storage {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    registerGeometryFunctions(this.db);
+    this.catalog = new SqliteCatalog(this.db, (sql) => this.q(sql));
   }
+  private readonly catalog: SqliteCatalog;
 
   private q(sql: string): Database.Statement {
     let s = this.stmts.get(sql);
@@ -326,5 +333,24 @@ export class SqliteStorage implements Storage {
     const r = this.q(`SELECT * FROM collections c WHERE c.id = @id AND ${SqliteStorage.ENTITLED}`).get({ org: orgId, id }) as
       Row | undefined;
     return r && collectionFromRow(r);
+  }
+
+  async deleteCollection(id: string): Promise<boolean> {
+    return this.q('DELETE FROM collections WHERE id = ?').run(id).changes > 0;
+  }
+  async revokeCollection(collectionId: string, orgId: string): Promise<boolean> {
+    return this.q('DELETE FROM collection_grants WHERE collection_id = ? AND org_id = ?').run(collectionId, orgId).changes > 0;
+  }
+  async upsertItems(items: ItemRecord[]): Promise<{ inserted: number; updated: number }> {
+    return this.catalog.upsertItems(items);
+  }
+  async getItemFor(orgId: string, collectionId: string, itemId: string): Promise<ItemRecord | undefined> {
+    return this.catalog.getItemFor(orgId, collectionId, itemId);
+  }
+  async deleteItem(collectionId: string, itemId: string): Promise<boolean> {
+    return this.catalog.deleteItem(collectionId, itemId);
+  }
+  async searchItems(orgId: string, search: ItemSearch): Promise<ItemPage> {
+    return this.catalog.searchItems(orgId, search);
   }
 }

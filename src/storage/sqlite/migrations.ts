@@ -52,4 +52,33 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (collection_id, org_id)
   );
   `,
+  // 2: catalog items — derived columns for filters and sorting, R*Tree on bboxes kept by triggers
+  `
+  CREATE TABLE items (
+    rid INTEGER PRIMARY KEY,
+    collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    dt INTEGER NOT NULL, dt_start INTEGER NOT NULL, dt_end INTEGER NOT NULL,
+    cloud_cover REAL,
+    minx REAL, miny REAL, maxx REAL, maxy REAL,
+    geometry TEXT,
+    content TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (collection_id, id)
+  );
+  CREATE INDEX items_dt ON items (dt DESC, collection_id, id);
+  CREATE INDEX items_collection_dt ON items (collection_id, dt DESC, id);
+  CREATE INDEX items_id ON items (id);
+  CREATE VIRTUAL TABLE items_rtree USING rtree(rid, minx, maxx, miny, maxy);
+  CREATE TRIGGER items_rtree_insert AFTER INSERT ON items WHEN new.minx IS NOT NULL BEGIN
+    INSERT INTO items_rtree VALUES (new.rid, new.minx, new.maxx, new.miny, new.maxy);
+  END;
+  CREATE TRIGGER items_rtree_update AFTER UPDATE OF minx, miny, maxx, maxy ON items BEGIN
+    DELETE FROM items_rtree WHERE rid = old.rid;
+    INSERT INTO items_rtree SELECT new.rid, new.minx, new.maxx, new.miny, new.maxy WHERE new.minx IS NOT NULL;
+  END;
+  CREATE TRIGGER items_rtree_delete AFTER DELETE ON items BEGIN
+    DELETE FROM items_rtree WHERE rid = old.rid;
+  END;
+  `,
 ];

@@ -1,0 +1,101 @@
+/**
+ * Exact planar geometry predicates (OGC Simple Features / DE-9IM, as PostGIS computes them) through
+ * JSTS, the JavaScript port of JTS: used by the embedded store's SQL functions and to check GeoJSON
+ * geometries that clients send. Coordinates are degrees, treated as planar (as PostGIS `geometry`).
+ */
+import 'jsts/org/locationtech/jts/monkey.js';
+import GeoJSONReader from 'jsts/org/locationtech/jts/io/GeoJSONReader.js';
+import GeoJSONWriter from 'jsts/org/locationtech/jts/io/GeoJSONWriter.js';
+import IsValidOp from 'jsts/org/locationtech/jts/operation/valid/IsValidOp.js';
+import type { Geometry } from '../storage/types.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSTS's monkey-patched methods are untyped */
+type JstsGeometry = any;
+
+const reader = new GeoJSONReader(undefined as any);
+const writer = new GeoJSONWriter();
+
+/** A spatial relation of OGC 21-065 §7.10 / DE-9IM. */
+export type Relation = 'intersects' | 'within' | 'contains' | 'disjoint' | 'equals' | 'touches' | 'overlaps' | 'crosses';
+
+/** Raised for GeoJSON that is not a well-formed geometry (RFC 7946 §3.1) or not a valid one (OGC SFA). */
+export class GeometryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GeometryError';
+  }
+}
+
+const TYPES = ['Point', 'MultiPoint', 'LineString', 'MultiLineString', 'Polygon', 'MultiPolygon', 'GeometryCollection'];
+
+/**
+ * Drops empty members (e.g. a MultiPolygon whose first polygon has no rings, seen in public catalogs),
+ * which JSTS cannot read; returns null when nothing is left. The stored item keeps its original geometry.
+ */
+export function withoutEmptyParts(g: Geometry | null | undefined): Geometry | null {
+  if (!g || typeof g !== 'object') return null;
+  if (g.type === 'GeometryCollection') {
+    const geometries = (g.geometries ?? []).map(withoutEmptyParts).filter((x): x is Geometry => x !== null);
+    return geometries.length ? { type: g.type, geometries } : null;
+  }
+  const c = g.coordinates;
+  if (!Array.isArray(c) || c.length === 0) return null;
+  if (g.type.startsWith('Multi')) {
+    const parts = (c as unknown[]).filter((p) => Array.isArray(p) && p.length > 0);
+    return parts.length ? { type: g.type, coordinates: parts } : null;
+  }
+  return g;
+}
+
+/** Reads GeoJSON (object or text) into a JSTS geometry; throws GeometryError for malformed input. */
+export function readGeometry(g: Geometry | string): JstsGeometry {
+  const obj = typeof g === 'string' ? (JSON.parse(g) as Geometry) : g;
+  if (!obj || typeof obj !== 'object' || !TYPES.includes(obj.type)) throw new GeometryError('not a GeoJSON geometry');
+  try {
+    return reader.read(obj);
+  } catch {
+    throw new GeometryError(`malformed ${obj.type} coordinates`);
+  }
+}
+
+/** Why a geometry is not valid (self-intersection, unclosed ring, …), or undefined when it is valid. */
+export function invalidReason(g: Geometry): string | undefined {
+  const op = new IsValidOp(readGeometry(g));
+  if (op.isValid()) return undefined;
+  const err = (op as any).getValidationError?.();
+  return err ? String(err.getMessage()) : 'invalid geometry';
+}
+
+/** A valid equivalent of a geometry (buffer(0) repairs self-intersecting polygons), as GeoJSON. */
+export function repaired(g: Geometry): Geometry {
+  const j = readGeometry(g);
+  if (new IsValidOp(j).isValid()) return g;
+  return writer.write(j.buffer(0)) as Geometry;
+}
+
+/**
+ * A predicate `item rel literal` with the literal read once, for evaluating one query geometry against
+ * many stored ones. (JSTS 2.12's PreparedGeometry cannot be constructed: its PreparedPolygon calls
+ * `super()` without the geometry; plain predicates still take JTS's rectangle fast paths.)
+ */
+export function preparedRelation(rel: Relation, literal: Geometry): (item: JstsGeometry) => boolean {
+  const lit = readGeometry(literal);
+  switch (rel) {
+    case 'intersects':
+      return (g) => g.intersects(lit);
+    case 'disjoint':
+      return (g) => !g.intersects(lit);
+    case 'within':
+      return (g) => g.within(lit);
+    case 'contains':
+      return (g) => g.contains(lit);
+    case 'equals':
+      return (g) => g.equalsTopo(lit);
+    case 'touches':
+      return (g) => g.touches(lit);
+    case 'overlaps':
+      return (g) => g.overlaps(lit);
+    case 'crosses':
+      return (g) => g.crosses(lit);
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The PostgreSQL store's catalog: items with PostGIS geometry (GiST), properties as JSONB for CQL2
+ * filters, btree indexes serving the default sort (datetime desc, collection, id), and the shared
+ * item-search SQL (`../catalog/sql.ts`). Bulk upserts go through `unnest` arrays: one statement per batch.
+ */
+import type pg from 'pg';
+import { itemRow } from '../catalog/rows.js';
+import { searchSql, type Dialect } from '../catalog/sql.js';
+import { QueryError, type ItemPage, type ItemRecord, type ItemSearch } from '../types.js';
+
+type Row = Record<string, unknown>;
+
+/** Collections visible to the organization `$1` (open, private to it, licensed to it). */
+export const ENTITLED_IDS = `SELECT c.id FROM collections c WHERE c.access = 'open'
+  OR (c.access = 'private' AND c.owner_org_id = $1)
+  OR (c.access = 'licensed' AND EXISTS (SELECT 1 FROM collection_grants g WHERE g.collection_id = c.id AND g.org_id = $1))`;
+
+const ST: Record<string, string> = {
+  intersects: 'ST_Intersects',
+  within: 'ST_Within',
+  contains: 'ST_Contains',
+  disjoint: 'ST_Disjoint',
+  equals: 'ST_Equals',
+  touches: 'ST_Touches',
+  overlaps: 'ST_Overlaps',
+  crosses: 'ST_Crosses',
+};
+
+export const postgresDialect: Dialect = {
+  param(params, value) {
+    params.push(value);
+    return `$${params.length}`;
+  },
+  prop(params, name, type) {
+    params.push(name);
+    const n = `$${params.length}::text`;
+    const [json, cast] = type === 'number' ? ['number', '::float8'] : type === 'string' ? ['string', ''] : ['boolean', '::boolean'];
+    return `(CASE WHEN jsonb_typeof(i.properties -> ${n}) = '${json}' THEN (i.properties ->> ${n})${cast} END)`;
+  },
+  propIsNull(params, name) {
+    params.push(name);
+    return `(COALESCE(jsonb_typeof(i.properties -> $${params.length}::text), 'null') = 'null')`;
+  },
+  spatial(params, rel, g, bbox, isRectangle) {
+    if (isRectangle) {
+      params.push(...bbox);
+      const n = params.length;
+      return `${ST[rel]}(i.geom, ST_MakeEnvelope($${n - 3}, $${n - 2}, $${n - 1}, $${n}, 4326))`;
+    }
+    params.push(JSON.stringify(g));
+    return `${ST[rel]}(i.geom, ST_SetSRID(ST_GeomFromGeoJSON($${params.length}::text), 4326))`;
+  },
+  like(params, expr, pattern) {
+    params.push(pattern);
+    return `(${expr} LIKE $${params.length}::text)`;
+  },
+  // Columns i.id / i.collection_id are declared COLLATE "C" (so their indexes serve the sort); other text is cast.
+  collate: (expr) => (/^i\.\w+$/.test(expr) ? expr : `(${expr}) COLLATE "C"`),
+  true: 'TRUE',
+  false: 'FALSE',
+};
+
+const UPSERT = `INSERT INTO items (collection_id, id, dt, dt_start, dt_end, cloud_cover, minx, miny, maxx, maxy, geom, properties, content, updated_at)
+  SELECT t.c, t.i, t.dt, t.ds, t.de, t.cc, t.x0, t.y0, t.x1, t.y1,
+    CASE WHEN t.g IS NULL THEN NULL ELSE ST_SetSRID(ST_GeomFromGeoJSON(t.g), 4326) END, t.p::jsonb, t.body, $14
+  FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::float8[], $7::float8[], $8::float8[],
+    $9::float8[], $10::float8[], $11::text[], $12::text[], $13::text[]) AS t(c, i, dt, ds, de, cc, x0, y0, x1, y1, g, p, body)
+  ON CONFLICT (collection_id, id) DO UPDATE SET dt = excluded.dt, dt_start = excluded.dt_start, dt_end = excluded.dt_end,
+    cloud_cover = excluded.cloud_cover, minx = excluded.minx, miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy,
+    geom = excluded.geom, properties = excluded.properties, content = excluded.content, updated_at = excluded.updated_at
+  RETURNING (xmax = 0) AS inserted`;
+
+/** Inserts or replaces items in one statement; a missing collection is a QueryError (the whole batch is refused). */
+export async function upsertItems(db: Pick<pg.PoolClient, 'query'>, items: ItemRecord[]): Promise<{ inserted: number; updated: number }> {
+  if (!items.length) return { inserted: 0, updated: 0 };
+  const rows = items.map(itemRow);
+  const cols: unknown[][] = Array.from({ length: 13 }, () => []);
+  for (const r of rows) {
+    const b = r.bbox ?? [null, null, null, null];
+    [r.collection, r.id, r.dt, r.dtStart, r.dtEnd, r.cloudCover, b[0], b[1], b[2], b[3], r.geometry, r.properties, r.content].forEach(
+      (v, k) => cols[k]!.push(v),
+    );
+  }
+  try {
+    const res = await db.query(UPSERT, [...cols, Date.now()]);
+    const inserted = (res.rows as Row[]).filter((r) => r.inserted).length;
+    return { inserted, updated: rows.length - inserted };
+  } catch (e) {
+    if ((e as { code?: string }).code === '23503') throw new QueryError('unknown collection');
+    if ((e as { code?: string }).code === '21000') throw new QueryError('the same item appears twice in one batch');
+    throw e;
+  }
+}
+
+function itemFromRow(r: Row): ItemRecord {
+  return { collection: r.collection_id as string, id: r.id as string, item: JSON.parse(r.content as string) };
+}
+
+export async function getItemFor(db: pg.Pool, orgId: string, collectionId: string, itemId: string): Promise<ItemRecord | undefined> {
+  const { rows } = await db.query(
+    `SELECT collection_id, id, content FROM items i WHERE i.collection_id IN (${ENTITLED_IDS}) AND i.collection_id = $2 AND i.id = $3`,
+    [orgId, collectionId, itemId],
+  );
+  return rows[0] ? itemFromRow(rows[0] as Row) : undefined;
+}
+
+/** Maps PostGIS/cast errors caused by a client's literal (e.g. a GEOS topology failure) to QueryError. */
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? '';
+    if (code === 'XX000' || code.startsWith('22')) throw new QueryError('the query could not be evaluated on the given geometry or values');
+    throw e;
+  }
+}
+
+export async function searchItems(db: pg.Pool, orgId: string, s: ItemSearch): Promise<ItemPage> {
+  const params: unknown[] = [orgId];
+  const sql = searchSql(postgresDialect, s, params);
+  const where = [`i.collection_id IN (${ENTITLED_IDS})`, ...sql.where].join(' AND ');
+  const keys = sql.keyColumns.map((k, n) => `${k} AS k${n}`).join(', ');
+  params.push(s.limit + 1);
+  const pageQuery = guarded(() =>
+    db.query(
+      `SELECT i.collection_id, i.id, i.content, ${keys} FROM items i WHERE ${where} ORDER BY ${sql.orderBy} LIMIT $${params.length}`,
+      params,
+    ),
+  );
+  let countQuery: Promise<number | undefined> = Promise.resolve(undefined);
+  if (s.countLimit > 0) {
+    const cparams: unknown[] = [orgId];
+    const csql = searchSql(postgresDialect, s, cparams, 'count');
+    cparams.push(s.countLimit + 1);
+    const cwhere = [`i.collection_id IN (${ENTITLED_IDS})`, ...csql.where].join(' AND ');
+    countQuery = guarded(() =>
+      db.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM items i WHERE ${cwhere} LIMIT $${cparams.length}) t`, cparams),
+    ).then((r) => (r.rows[0] as { n: number }).n);
+  }
+  const [res, n] = await Promise.all([pageQuery, countQuery]);
+  const rows = res.rows as Row[];
+  const page: ItemPage = { items: rows.slice(0, s.limit).map(itemFromRow) };
+  if (rows.length > s.limit) {
+    const last = rows[s.limit - 1]!;
+    page.next = sql.keyColumns.map((_, k) => {
+      const v = last[`k${k}`];
+      return typeof v === 'string' && /^(i\.dt|i\.dt_start|i\.dt_end)$/.test(sql.keyColumns[k]!) ? Number(v) : v;
+    });
+  }
+  if (n !== undefined && n <= s.countLimit) page.numberMatched = n;
+  return page;
+}

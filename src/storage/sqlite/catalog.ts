@@ -1,0 +1,203 @@
+/**
+ * The embedded store's catalog: items in one table with an R*Tree on their bboxes (kept in step by
+ * triggers), exact spatial predicates from JSTS registered as the SQL function `sk_relate`, and the
+ * shared item-search SQL (`../catalog/sql.ts`), so filter, entitlement, limit, count and paging all
+ * run inside one SQLite query.
+ */
+import type Database from 'better-sqlite3';
+import { preparedRelation, readGeometry, type Relation } from '../../catalog/geometry.js';
+import { itemRow } from '../catalog/rows.js';
+import { searchSql, type Dialect } from '../catalog/sql.js';
+import { QueryError, type ItemPage, type ItemRecord, type ItemSearch } from '../types.js';
+
+type Row = Record<string, unknown>;
+
+/** Collections visible to the organization `@org` (open, private to it, licensed to it). */
+export const ENTITLED_IDS = `SELECT c.id FROM collections c WHERE c.access = 'open'
+  OR (c.access = 'private' AND c.owner_org_id = @org)
+  OR (c.access = 'licensed' AND EXISTS (SELECT 1 FROM collection_grants g WHERE g.collection_id = c.id AND g.org_id = @org))`;
+
+/**
+ * Parameters are named (`@p1`, `@p2`, …) because search SQL repeats expressions (a sort key appears in
+ * SELECT, ORDER BY and the keyset condition): better-sqlite3 binds numbered `?NNN` only by position.
+ */
+function bindings(params: unknown[], extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...extra };
+  params.forEach((v, n) => (out[`p${n + 1}`] = v));
+  return out;
+}
+
+/** R*Tree bounds are float32 rounded outward: within/contains candidates get this margin (deg) so none is lost. */
+const RTREE_MARGIN = 1e-4;
+
+/** Index candidates for `item rel [w, s, e, n]` as SQL on items_rtree plus its params; the exact test follows. */
+function rtreeCandidates(rel: string, [w, s, e, n]: [number, number, number, number]): [string, number[]] {
+  const m = RTREE_MARGIN;
+  if (rel === 'within') return ['minx >= ? AND maxx <= ? AND miny >= ? AND maxy <= ?', [w - m, e + m, s - m, n + m]];
+  if (rel === 'contains') return ['minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?', [w + m, e - m, s + m, n - m]];
+  return ['minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?', [e, w, n, s]];
+}
+
+/** Property names become JSON paths `$.properties."name"`: quotes, backslashes and control characters are refused. */
+function checkName(name: string): void {
+  if ([...name].some((c) => c === '"' || c === '\\' || c.charCodeAt(0) < 0x20))
+    throw new QueryError(`unsupported property name ${JSON.stringify(name)}`);
+}
+
+export const sqliteDialect: Dialect = {
+  param(params, value) {
+    params.push(typeof value === 'boolean' ? (value ? 1 : 0) : value);
+    return `@p${params.length}`;
+  },
+  prop(params, name, type) {
+    checkName(name);
+    const path = sqliteDialect.param(params, `$.properties."${name}"`);
+    const types = type === 'number' ? "('integer','real')" : type === 'string' ? "('text')" : "('true','false')";
+    return `(CASE WHEN json_type(i.content, ${path}) IN ${types} THEN json_extract(i.content, ${path}) END)`;
+  },
+  propIsNull(params, name) {
+    checkName(name);
+    return `(COALESCE(json_type(i.content, ${sqliteDialect.param(params, `$.properties."${name}"`)}), 'null') = 'null')`;
+  },
+  spatial(params, rel, g, bbox, isRectangle) {
+    const p = (v: unknown) => sqliteDialect.param(params, v);
+    const [w, s, e, n] = bbox.map(p) as [string, string, string, string];
+    const literal = p(JSON.stringify(g));
+    if (rel === 'disjoint') {
+      return `(i.minx IS NOT NULL AND (i.maxx < ${w} OR i.minx > ${e} OR i.maxy < ${s} OR i.miny > ${n} OR sk_relate('disjoint', i.geometry, ${literal})))`;
+    }
+    const [test, box] = rtreeCandidates(rel, bbox);
+    let k = 0;
+    const candidates = `i.rid IN (SELECT rid FROM items_rtree WHERE ${test.replace(/\?/g, () => p(box[k++]))})`;
+    // A stored bbox inside a query rectangle intersects it: the exact test is needed only on its edges.
+    if (rel === 'intersects' && isRectangle) {
+      return `(${candidates} AND ((i.minx >= ${w} AND i.maxx <= ${e} AND i.miny >= ${s} AND i.maxy <= ${n}) OR sk_relate('intersects', i.geometry, ${literal})))`;
+    }
+    return `(${candidates} AND sk_relate(${p(rel)}, i.geometry, ${literal}))`;
+  },
+  like(params, expr, pattern) {
+    // SQLite's LIKE ignores ASCII case; CQL2's like does not: GLOB with the pattern translated.
+    return `(${expr} GLOB ${sqliteDialect.param(params, likeToGlob(pattern))})`;
+  },
+  collate: (expr) => expr,
+  true: '1',
+  false: '0',
+};
+
+/** CQL2 like pattern (`%`, `_`, `\` escapes) → GLOB (`*`, `?`, `[x]` for literal specials). */
+export function likeToGlob(pattern: string): string {
+  let out = '';
+  for (let k = 0; k < pattern.length; k++) {
+    const ch = pattern[k]!;
+    if (ch === '\\' && k + 1 < pattern.length) {
+      const lit = pattern[++k]!;
+      out += '*?['.includes(lit) ? `[${lit}]` : lit;
+    } else if (ch === '%') out += '*';
+    else if (ch === '_') out += '?';
+    else out += '*?['.includes(ch) ? `[${ch}]` : ch;
+  }
+  return out;
+}
+
+/** Registers `sk_relate(relation, itemGeoJSON, literalGeoJSON) → 0|1`, caching prepared literals. */
+export function registerGeometryFunctions(db: Database.Database): void {
+  const prepared = new Map<string, (g: unknown) => boolean>();
+  db.function('sk_relate', { deterministic: true }, (rel: unknown, item: unknown, literal: unknown) => {
+    if (typeof item !== 'string' || typeof literal !== 'string') return 0;
+    const key = `${rel}|${literal}`;
+    let test = prepared.get(key);
+    if (!test) {
+      if (prepared.size > 64) prepared.clear();
+      test = preparedRelation(rel as Relation, JSON.parse(literal));
+      prepared.set(key, test);
+    }
+    try {
+      return test(readGeometry(item)) ? 1 : 0;
+    } catch {
+      return 0; // a robustness failure of the exact test on one stored geometry must not fail the whole search
+    }
+  });
+}
+
+/** Catalog operations of the SQLite adapter; `q` prepares (and caches) a statement. */
+export class SqliteCatalog {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly q: (sql: string) => Database.Statement,
+  ) {}
+
+  upsertItems(items: ItemRecord[]): { inserted: number; updated: number } {
+    const rows = items.map(itemRow);
+    const exists = this.q('SELECT 1 FROM items WHERE collection_id = ? AND id = ?');
+    const hasCollection = this.q('SELECT 1 FROM collections WHERE id = ?');
+    const upsert = this
+      .q(`INSERT INTO items (collection_id, id, dt, dt_start, dt_end, cloud_cover, minx, miny, maxx, maxy, geometry, content, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (collection_id, id) DO UPDATE SET dt = excluded.dt, dt_start = excluded.dt_start, dt_end = excluded.dt_end,
+        cloud_cover = excluded.cloud_cover, minx = excluded.minx, miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy,
+        geometry = excluded.geometry, content = excluded.content, updated_at = excluded.updated_at`);
+    const now = Date.now();
+    return this.db
+      .transaction(() => {
+        let inserted = 0;
+        const known = new Set<string>();
+        for (const r of rows) {
+          if (!known.has(r.collection)) {
+            if (!hasCollection.get(r.collection)) throw new QueryError(`unknown collection ${r.collection}`);
+            known.add(r.collection);
+          }
+          if (!exists.get(r.collection, r.id)) inserted++;
+          const [minx, miny, maxx, maxy] = r.bbox ?? [null, null, null, null];
+          upsert.run(r.collection, r.id, r.dt, r.dtStart, r.dtEnd, r.cloudCover, minx, miny, maxx, maxy, r.geometry, r.content, now);
+        }
+        return { inserted, updated: rows.length - inserted };
+      })
+      .immediate();
+  }
+
+  getItemFor(orgId: string, collectionId: string, itemId: string): ItemRecord | undefined {
+    const r = this.q(
+      `SELECT collection_id, id, content FROM items i WHERE i.collection_id = @c AND i.id = @i AND i.collection_id IN (${ENTITLED_IDS})`,
+    ).get({
+      c: collectionId,
+      i: itemId,
+      org: orgId,
+    }) as Row | undefined;
+    return r && { collection: r.collection_id as string, id: r.id as string, item: JSON.parse(r.content as string) };
+  }
+
+  deleteItem(collectionId: string, itemId: string): boolean {
+    return this.q('DELETE FROM items WHERE collection_id = ? AND id = ?').run(collectionId, itemId).changes > 0;
+  }
+
+  searchItems(orgId: string, s: ItemSearch): ItemPage {
+    const params: unknown[] = [];
+    const sql = searchSql(sqliteDialect, s, params);
+    const where = [`i.collection_id IN (${ENTITLED_IDS})`, ...sql.where].join(' AND ');
+    const keys = sql.keyColumns.map((k, n) => `${k} AS k${n}`).join(', ');
+    const rows = this.q(
+      `SELECT i.collection_id, i.id, i.content, ${keys} FROM items i WHERE ${where} ORDER BY ${sql.orderBy} LIMIT @limit`,
+    ).all(bindings(params, { org: orgId, limit: s.limit + 1 })) as Row[];
+    const page: ItemPage = {
+      items: rows
+        .slice(0, s.limit)
+        .map((r) => ({ collection: r.collection_id as string, id: r.id as string, item: JSON.parse(r.content as string) })),
+    };
+    if (rows.length > s.limit) {
+      const last = rows[s.limit - 1]!;
+      page.next = sql.keyColumns.map((_, n) => last[`k${n}`]);
+    }
+    if (s.countLimit > 0) {
+      const cparams: unknown[] = [];
+      const csql = searchSql(sqliteDialect, s, cparams, 'count');
+      const cwhere = [`i.collection_id IN (${ENTITLED_IDS})`, ...csql.where].join(' AND ');
+      const n = (
+        this.q(`SELECT count(*) AS n FROM (SELECT 1 FROM items i WHERE ${cwhere} LIMIT @limit)`).get(
+          bindings(cparams, { org: orgId, limit: s.countLimit + 1 }),
+        ) as { n: number }
+      ).n;
+      if (n <= s.countLimit) page.numberMatched = n;
+    }
+    return page;
+  }
+}
