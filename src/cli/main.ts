@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { EnvelopeError } from '../util/envelope.js';
 import { PortInUse } from '../main.js';
+import { catalogCommands } from './catalog.js';
 import { CustomerError, customerCommands } from './customer.js';
 import { operatorCommands, UsageError } from './operator.js';
 
@@ -14,6 +15,7 @@ const program = new Command('skyport')
   .showHelpAfterError()
   .exitOverride();
 operatorCommands(program);
+catalogCommands(program);
 customerCommands(program);
 
 try {

@@ -21,11 +21,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-function config(opts: { dataDir?: string }): Config {
+export function config(opts: { dataDir?: string }): Config {
   return loadConfig(opts.dataDir ? { ...process.env, SKYPORT_DATA_DIR: opts.dataDir } : process.env);
 }
 
-async function withStorage<T>(c: Config, fn: (s: Storage) => Promise<T>): Promise<T> {
+export async function withStorage<T>(c: Config, fn: (s: Storage) => Promise<T>): Promise<T> {
   const s = await openStorage(c);
   try {
     return await fn(s);
@@ -34,10 +34,15 @@ async function withStorage<T>(c: Config, fn: (s: Storage) => Promise<T>): Promis
   }
 }
 
-const operatorAudit = (s: Storage, orgId: string | null, action: string, target: string | null, details: Record<string, unknown> = {}) =>
-  s.appendAudit({ at: Date.now(), orgId, actor: 'operator', action, target, outcome: 'success', sourceIp: null, details });
+export const operatorAudit = (
+  s: Storage,
+  orgId: string | null,
+  action: string,
+  target: string | null,
+  details: Record<string, unknown> = {},
+) => s.appendAudit({ at: Date.now(), orgId, actor: 'operator', action, target, outcome: 'success', sourceIp: null, details });
 
-function table(rows: Record<string, unknown>[], cols: string[]): string {
+export function table(rows: Record<string, unknown>[], cols: string[]): string {
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
   const line = (vals: string[]) =>
     vals
@@ -62,8 +67,11 @@ function checkWritableOut(dir: string): void {
   if (existing.length) throw new UsageError(`${existing[0]} exists already; choose another --out folder`);
 }
 
+/** The `--data-dir` option every operator command takes. */
+export const dataDirOption = ['--data-dir <dir>', 'data directory (default: $SKYPORT_DATA_DIR or ./data)'] as const;
+
 export function operatorCommands(program: Command): void {
-  const dataDirOpt = ['--data-dir <dir>', 'data directory (default: $SKYPORT_DATA_DIR or ./data)'] as const;
+  const dataDirOpt = dataDirOption;
 
   program
     .command('serve')

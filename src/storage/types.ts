@@ -220,6 +220,10 @@ export interface Storage {
   listCollectionsFor(orgId: string): Promise<CollectionRecord[]>;
   /** One collection if the organization is entitled to it; undefined when missing or not entitled (the same answer). */
   getCollectionFor(orgId: string, id: string): Promise<CollectionRecord | undefined>;
+  /** Every collection whatever its access (operator use), by id. */
+  listCollections(): Promise<CollectionRecord[]>;
+  /** One collection whatever its access (operator use: loaders, grants); undefined when missing. */
+  getCollection(id: string): Promise<CollectionRecord | undefined>;
   /** Removes a collection, its items and grants; false when it did not exist. */
   deleteCollection(id: string): Promise<boolean>;
   revokeCollection(collectionId: string, orgId: string): Promise<boolean>;

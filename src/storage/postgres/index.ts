@@ -296,6 +296,13 @@ export class PostgresStorage implements Storage {
     return r && collectionFromRow(r);
   }
 
+  async listCollections(): Promise<CollectionRecord[]> {
+    return (await this.rows('SELECT * FROM collections ORDER BY id')).map(collectionFromRow);
+  }
+  async getCollection(id: string): Promise<CollectionRecord | undefined> {
+    const [r] = await this.rows('SELECT * FROM collections WHERE id = $1', [id]);
+    return r && collectionFromRow(r);
+  }
   async deleteCollection(id: string): Promise<boolean> {
     return ((await this.pool.query('DELETE FROM collections WHERE id = $1', [id])).rowCount ?? 0) > 0;
   }

@@ -335,6 +335,13 @@ export class SqliteStorage implements Storage {
     return r && collectionFromRow(r);
   }
 
+  async listCollections(): Promise<CollectionRecord[]> {
+    return (this.q('SELECT * FROM collections ORDER BY id').all() as Row[]).map(collectionFromRow);
+  }
+  async getCollection(id: string): Promise<CollectionRecord | undefined> {
+    const r = this.q('SELECT * FROM collections WHERE id = ?').get(id) as Row | undefined;
+    return r && collectionFromRow(r);
+  }
   async deleteCollection(id: string): Promise<boolean> {
     return this.q('DELETE FROM collections WHERE id = ?').run(id).changes > 0;
   }

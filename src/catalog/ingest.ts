@@ -1,0 +1,308 @@
+/**
+ * Ingest rules for STAC Items and Collections harvested from public catalogs (Planetary Computer,
+ * Earth Search, CMR-STAC, …) before Skyport stores and serves them, plus pure geometry/time helpers
+ * for the storage layer.
+ *
+ * Policy, in order (STAC spec 1.0.0/1.1.0 item-spec and collection-spec):
+ * 1. Pre-1.0 documents (0.x, 1.0.0-beta.*, 1.0.0-rc.*) are upgraded with @radiantearth/stac-migrate,
+ *    which writes the latest version it knows (1.1.0); note "upgraded from X". The input is never mutated.
+ * 2. Date-times without a time zone: RFC 3339 (STAC §datetime) requires an offset, but such values occur
+ *    in real catalogs. Skyport reads them as UTC and rewrites them with `Z`; values with a non-UTC offset
+ *    are converted to the same instant in UTC (STAC requires UTC). Each rewrite adds a note naming the field.
+ *    Fields: properties.{datetime,start_datetime,end_datetime,created,updated}; for Collections also
+ *    extent.temporal.interval.
+ * 3. Links Skyport writes itself when serving (rel self, root, parent, collection, items) are dropped;
+ *    every other link is kept in order.
+ * 4. `collection`: kept; set from opts.collection when absent; a conflicting value is an error.
+ * 5. The result is validated with the official core schema (extension schemas are not applied). Because
+ *    Skyport serves every Item with a rel=collection link, the check runs on the Item as served.
+ * Everything else (properties incl. nulls, assets, geometry, bbox, extension fields, key order) is kept.
+ */
+import { createRequire } from 'node:module';
+import { primaryError, validateStac } from './stac-schema/index.js';
+
+/** A STAC Item (GeoJSON Feature, item-spec §Item fields); extension fields are kept as-is. */
+export interface StacItem {
+  type: 'Feature';
+  stac_version: string;
+  stac_extensions?: string[];
+  id: string;
+  geometry: GeoJsonGeometry | null;
+  bbox?: number[];
+  properties: { datetime: string | null; start_datetime?: string; end_datetime?: string; [field: string]: unknown };
+  links: StacLink[];
+  assets: Record<string, StacAsset>;
+  collection?: string;
+  [field: string]: unknown;
+}
+
+/** A STAC Collection (collection-spec §Collection fields). */
+export interface StacCollection {
+  type: 'Collection';
+  stac_version: string;
+  stac_extensions?: string[];
+  id: string;
+  description: string;
+  license: string;
+  extent: { spatial: { bbox: number[][] }; temporal: { interval: (string | null)[][] } };
+  links: StacLink[];
+  [field: string]: unknown;
+}
+
+/** Link object (item-spec §Link Object). */
+export interface StacLink {
+  rel: string;
+  href: string;
+  type?: string;
+  title?: string;
+  [field: string]: unknown;
+}
+
+/** Asset object (item-spec §Asset Object). */
+export interface StacAsset {
+  href: string;
+  type?: string;
+  title?: string;
+  roles?: string[];
+  [field: string]: unknown;
+}
+
+/** Any RFC 7946 geometry; positions are [lon, lat(, alt)] in degrees. */
+export type GeoJsonGeometry =
+  | { type: 'Point'; coordinates: number[] }
+  | { type: 'MultiPoint' | 'LineString'; coordinates: number[][] }
+  | { type: 'MultiLineString' | 'Polygon'; coordinates: number[][][] }
+  | { type: 'MultiPolygon'; coordinates: number[][][][] }
+  | { type: 'GeometryCollection'; geometries: GeoJsonGeometry[] };
+
+/**
+ * A rejected document. `field` is a dotted JSON path (`properties.datetime`, `links[1].href`, `$` = the
+ * whole document) into the normalized document, i.e. after structural links were dropped; `reason`
+ * says what is wrong and shows the offending value.
+ */
+export class IngestError extends Error {
+  override readonly name = 'IngestError';
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+/** Link relations Skyport generates when serving an Item or Collection (STAC API core / ogcapi-features). */
+export const STRUCTURAL_RELS: ReadonlySet<string> = new Set(['self', 'root', 'parent', 'collection', 'items']);
+
+interface Migrator {
+  item(item: object, collection?: object | null, updateVersionNumber?: boolean): object;
+  collection(collection: object, updateVersionNumber?: boolean): object;
+}
+// CommonJS without type declarations; it migrates in place, so callers hand it a clone.
+const migrate = createRequire(import.meta.url)('@radiantearth/stac-migrate') as Migrator;
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Compares dotted versions with pre-release tags (semver §11): 1.0.0-beta.2 < 1.0.0-rc.4 < 1.0.0. */
+function isPre100(version: string): boolean {
+  const m = /^(\d+)\.(\d+)\.(\d+)(-.+)?$/.exec(version);
+  if (!m) return false;
+  const [maj, min] = [Number(m[1]), Number(m[2])];
+  return maj === 0 || (maj === 1 && min === 0 && Number(m[3]) === 0 && m[4] !== undefined);
+}
+
+// Short extension ids used by real pre-1.0 catalogs (Earth Search v0) that stac-migrate does not know.
+const LEGACY_EXTENSION_ALIASES: Record<string, string> = { proj: 'projection' };
+
+function upgrade(doc: Json, kind: 'item' | 'collection', notes: string[]): Json {
+  const from = doc.stac_version;
+  if (typeof from !== 'string') throw new IngestError('stac_version', 'missing or not a string');
+  if (!isPre100(from)) return doc;
+  if (Array.isArray(doc.stac_extensions)) {
+    doc.stac_extensions = doc.stac_extensions.map((e: unknown) => {
+      const alias = typeof e === 'string' ? LEGACY_EXTENSION_ALIASES[e] : undefined;
+      if (alias) notes.push(`stac_extensions: short id "${String(e)}" read as "${alias}"`);
+      return alias ?? e;
+    });
+  }
+  const out = (kind === 'item' ? migrate.item(doc, null, true) : migrate.collection(doc, true)) as Json;
+  notes.push(`upgraded from ${from} to ${String(out.stac_version)}`);
+  return out;
+}
+
+const RFC3339ISH = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?$/;
+
+/**
+ * The UTC form of a date-time (ingest policy 2): no zone → read as UTC and `Z` appended; a non-zero
+ * offset → the same instant in UTC, fraction digits kept. Returns null when `value` needs no rewrite
+ * or is not a date-time at all (left for the schema to reject).
+ */
+export function utcDateTime(value: string): string | null {
+  const m = RFC3339ISH.exec(value);
+  if (!m) return null;
+  const [, date, hh, mm, ss, frac = '', zone] = m;
+  if (zone === 'Z' || zone === '+00:00') return null;
+  if (zone === undefined || zone === 'z' || zone === '-00:00') return `${date}T${hh}:${mm}:${ss}${frac}Z`;
+  const sign = zone.startsWith('-') ? 1 : -1;
+  const offsetMin = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+  const ms = Date.parse(`${date}T${hh}:${mm}:${ss}Z`) + offsetMin * 60_000;
+  if (Number.isNaN(ms)) return null;
+  return `${new Date(ms).toISOString().slice(0, 19)}${frac}Z`;
+}
+
+/** Rewrites `container[key]` by policy 2 when needed; `label` names the field in the note. */
+function fixDateTime(container: Json | unknown[], key: string | number, label: string, notes: string[]): void {
+  const v = (container as Record<string | number, unknown>)[key];
+  if (typeof v !== 'string') return;
+  const fixed = utcDateTime(v);
+  if (fixed === null) return;
+  (container as Record<string | number, unknown>)[key] = fixed;
+  notes.push(`${label}: ${JSON.stringify(v)} has no UTC zone; stored as ${fixed}`);
+}
+
+function dropStructuralLinks(doc: Json, notes: string[]): void {
+  if (!Array.isArray(doc.links)) return;
+  const kept = doc.links.filter((l: unknown) => !(isObject(l) && typeof l.rel === 'string' && STRUCTURAL_RELS.has(l.rel)));
+  const removed = doc.links.length - kept.length;
+  if (removed) notes.push(`removed ${removed} structural link(s) (${[...STRUCTURAL_RELS].join(', ')}) Skyport writes itself`);
+  doc.links = kept;
+}
+
+/** The value at a dotted path as produced by the validator (`a.b[2].c`), for error messages. */
+function valueAt(doc: unknown, path: string): unknown {
+  if (path === '$') return doc;
+  let cur: unknown = doc;
+  for (const part of path.match(/[^.[\]]+/g) ?? []) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Json)[part];
+  }
+  return cur;
+}
+
+function assertValid(kind: 'item' | 'collection', served: Json): void {
+  const result = validateStac(kind, served);
+  if (result.valid) return;
+  const e = primaryError(result.errors)!;
+  const value = valueAt(served, e.path);
+  const shown = value === undefined ? '' : `, got ${JSON.stringify(value)?.slice(0, 80)}`;
+  throw new IngestError(e.path, `${e.message}${shown} (STAC ${String(served.stac_version)} ${kind} schema)`);
+}
+
+const ITEM_TIMES = ['datetime', 'start_datetime', 'end_datetime', 'created', 'updated'] as const;
+
+/**
+ * Normalizes one harvested Item by the policy above.
+ * @param raw parsed JSON of the Item (not mutated)
+ * @param opts.collection the Collection it is ingested into
+ * @returns the Item to store and human-readable notes on every change made
+ * @throws IngestError naming the field: not an object, not a Feature, conflicting collection, or any
+ *   violation of the official Item schema (missing id, bad geometry, bad datetime, …)
+ */
+export function normalizeItem(raw: unknown, opts: { collection?: string } = {}): { item: StacItem; notes: string[] } {
+  if (!isObject(raw)) throw new IngestError('$', 'an Item must be a JSON object');
+  if (raw.type !== 'Feature') throw new IngestError('type', `must be "Feature", got ${JSON.stringify(raw.type)}`);
+  const notes: string[] = [];
+  const doc = upgrade(structuredClone(raw), 'item', notes);
+  const props = doc.properties;
+  if (isObject(props)) for (const k of ITEM_TIMES) fixDateTime(props, k, `properties.${k}`, notes);
+  dropStructuralLinks(doc, notes);
+  if (opts.collection !== undefined) {
+    if (doc.collection === undefined) {
+      doc.collection = opts.collection;
+      notes.push(`collection set to ${JSON.stringify(opts.collection)}`);
+    } else if (doc.collection !== opts.collection) {
+      throw new IngestError(
+        'collection',
+        `is ${JSON.stringify(doc.collection)}, but the Item is ingested into ${JSON.stringify(opts.collection)}`,
+      );
+    }
+  }
+  assertValid('item', servedItem(doc));
+  return { item: doc as StacItem, notes };
+}
+
+/** The Item as Skyport serves it, as far as the schema's collection rule cares: with its rel=collection link. */
+function servedItem(doc: Json): Json {
+  if (typeof doc.collection !== 'string' || !Array.isArray(doc.links)) return doc;
+  const link = { rel: 'collection', href: `../../collections/${encodeURIComponent(doc.collection)}`, type: 'application/json' };
+  return { ...doc, links: [...doc.links, link] };
+}
+
+/**
+ * Normalizes one harvested Collection by the same policy (upgrade, UTC temporal interval, structural links
+ * dropped, official Collection schema).
+ * @throws IngestError naming the field
+ */
+export function normalizeCollection(raw: unknown): { collection: StacCollection; notes: string[] } {
+  if (!isObject(raw)) throw new IngestError('$', 'a Collection must be a JSON object');
+  const notes: string[] = [];
+  const doc = upgrade(structuredClone(raw), 'collection', notes);
+  if (doc.type !== 'Collection') throw new IngestError('type', `must be "Collection", got ${JSON.stringify(doc.type)}`);
+  for (const k of ['created', 'updated']) fixDateTime(doc, k, k, notes);
+  const interval = (doc.extent as { temporal?: { interval?: unknown } } | undefined)?.temporal?.interval;
+  if (Array.isArray(interval)) {
+    interval.forEach((pair: unknown, i) => {
+      if (Array.isArray(pair)) pair.forEach((_, j) => fixDateTime(pair, j, `extent.temporal.interval[${i}][${j}]`, notes));
+    });
+  }
+  dropStructuralLinks(doc, notes);
+  assertValid('collection', doc);
+  return { collection: doc as StacCollection, notes };
+}
+
+/**
+ * 2D bounding box [minLon, minLat, maxLon, maxLat] in degrees of every position in `geometry`
+ * (any RFC 7946 type, GeometryCollection members included). Empty members (e.g. a MultiPolygon's `[]`)
+ * are ignored; null geometry or no position at all → null. No antimeridian handling: coordinates are
+ * taken as given (values slightly beyond ±180 stay as they are).
+ */
+export function geometryBbox(geometry: GeoJsonGeometry | null | undefined): [number, number, number, number] | null {
+  const box: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
+  const visit = (c: unknown): void => {
+    if (!Array.isArray(c) || c.length === 0) return;
+    if (typeof c[0] === 'number') {
+      const [x, y] = c as number[];
+      if (typeof x !== 'number' || typeof y !== 'number') return;
+      box[0] = Math.min(box[0], x);
+      box[1] = Math.min(box[1], y);
+      box[2] = Math.max(box[2], x);
+      box[3] = Math.max(box[3], y);
+      return;
+    }
+    for (const child of c) visit(child);
+  };
+  const walk = (g: GeoJsonGeometry | null | undefined): void => {
+    if (!g) return;
+    if (g.type === 'GeometryCollection') g.geometries.forEach(walk);
+    else visit(g.coordinates);
+  };
+  walk(geometry);
+  return box[0] === Infinity ? null : box;
+}
+
+/**
+ * The Item's time in epoch ms: `datetime` (null when the Item gives only a range) and the range
+ * [start, end] used for temporal search — start_datetime/end_datetime when given, else datetime for both
+ * (item-spec §datetime, common-metadata §Date and Time Range).
+ * @throws IngestError on `properties.datetime` when neither a datetime nor a full range is present,
+ *   or a value that does not parse
+ */
+export function itemTimeRange(item: Pick<StacItem, 'properties'>): { datetime: number | null; start: number; end: number } {
+  const p = item.properties;
+  const ms = (field: string, v: unknown): number | null => {
+    if (v === null || v === undefined) return null;
+    const t = typeof v === 'string' ? Date.parse(v) : NaN;
+    if (Number.isNaN(t)) throw new IngestError(`properties.${field}`, `not a date-time: ${JSON.stringify(v)}`);
+    return t;
+  };
+  const datetime = ms('datetime', p.datetime);
+  const start = ms('start_datetime', p.start_datetime) ?? datetime;
+  const end = ms('end_datetime', p.end_datetime) ?? datetime;
+  if (start === null || end === null) {
+    throw new IngestError('properties.datetime', 'neither datetime nor start_datetime and end_datetime is given');
+  }
+  return { datetime, start, end };
+}

@@ -1,0 +1,119 @@
+/**
+ * Operator catalog commands (`skyport catalog …`): bulk load, entitlements and listing, acting on the
+ * store directly like the other operator commands (servers see the changes at once: they read the store).
+ */
+import type { Command } from 'commander';
+import { loadStac, type LoadSummary } from '../catalog/load.js';
+import type { CollectionAccess } from '../storage/types.js';
+import { config, dataDirOption, operatorAudit, table, UsageError, withStorage } from './operator.js';
+
+const ACCESS: readonly CollectionAccess[] = ['open', 'licensed', 'private'];
+
+/** A one-line progress display on a terminal's stderr (nothing when stderr is not a TTY). */
+function progress(started: number): (s: LoadSummary) => void {
+  if (!process.stderr.isTTY) return () => {};
+  return (s) => {
+    const n = s.items.inserted + s.items.updated + s.items.rejected;
+    const rate = Math.round(n / Math.max(0.001, (Date.now() - started) / 1000));
+    process.stderr.write(`\r  items: ${n.toLocaleString('en')} (${rate.toLocaleString('en')}/s), rejected ${s.items.rejected}   `);
+  };
+}
+
+function printSummary(s: LoadSummary, seconds: number): void {
+  const c = s.collections;
+  const i = s.items;
+  console.log(`Collections: ${c.inserted} loaded, ${c.updated} updated, ${c.rejected} rejected`);
+  console.log(`Items:       ${i.inserted} loaded, ${i.updated} updated, ${i.rejected} rejected  (${seconds.toFixed(1)} s)`);
+  const notes = Object.entries(s.notes).sort((a, b) => b[1] - a[1]);
+  if (notes.length) console.log('Changes made while loading:');
+  for (const [text, n] of notes.slice(0, 20)) console.log(`  ${String(n).padStart(6)} × ${text}`);
+  if (s.rejections.length) console.log('Rejected:');
+  for (const r of s.rejections.slice(0, 50)) console.log(`  ${r.source}${r.id ? ` (${r.id})` : ''}: ${r.field}: ${r.reason}`);
+  if (s.rejections.length > 50) console.log(`  … and ${s.rejections.length - 50} more (use --json for all)`);
+}
+
+export function catalogCommands(program: Command): void {
+  const catalog = program.command('catalog').description('load STAC data and manage who may see it');
+  catalog
+    .command('load <sources...>')
+    .description('load STAC Collections and Items from files, folders or - (stdin): JSON, FeatureCollection or NDJSON; upserts')
+    .option('--access <access>', 'access of collections this load creates: open, licensed or private', 'open')
+    .option('--owner <org>', 'owner organization of private collections')
+    .option('--force-access', 'also set --access/--owner on collections that exist already')
+    .option('--json', 'print the summary as JSON')
+    .option(...dataDirOption)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  skyport catalog load collections.json items.ndjson\n  skyport catalog generate --items 1000 | skyport catalog load -',
+    )
+    .action(
+      async (sources: string[], opts: { access: string; owner?: string; forceAccess?: boolean; json?: boolean; dataDir?: string }) => {
+        if (!ACCESS.includes(opts.access as CollectionAccess)) throw new UsageError('--access must be open, licensed or private');
+        if (opts.access === 'private' && !opts.owner) throw new UsageError('--access private needs --owner <org>');
+        await withStorage(config(opts), async (s) => {
+          let ownerOrgId: string | null = null;
+          if (opts.owner) {
+            ownerOrgId = (await s.getOrganizationByName(opts.owner))?.id ?? null;
+            if (!ownerOrgId) throw new UsageError(`no organization named "${opts.owner}"`);
+          }
+          const started = Date.now();
+          const summary = await loadStac(s, sources, {
+            access: opts.access as CollectionAccess,
+            ownerOrgId,
+            forceAccess: opts.forceAccess,
+            onProgress: progress(started),
+          }).catch((e: NodeJS.ErrnoException) => {
+            if (e.code === 'ENOENT' || e.code === 'EACCES') throw new UsageError(`cannot read ${e.path ?? 'the input'} (${e.code})`);
+            throw e;
+          });
+          if (process.stderr.isTTY) process.stderr.write('\n');
+          await operatorAudit(s, null, 'catalog.load', null, { sources, collections: summary.collections, items: summary.items });
+          if (opts.json) console.log(JSON.stringify(summary, null, 2));
+          else printSummary(summary, (Date.now() - started) / 1000);
+        });
+      },
+    );
+
+  for (const grant of [true, false]) {
+    catalog
+      .command(`${grant ? 'grant' : 'revoke'} <collection> <org>`)
+      .description(
+        grant ? 'license a collection to an organization (makes it licensed if it was open)' : 'withdraw an organization’s license',
+      )
+      .option(...dataDirOption)
+      .action(async (collectionId: string, orgName: string, opts: { dataDir?: string }) => {
+        await withStorage(config(opts), async (s) => {
+          const c = await s.getCollection(collectionId);
+          if (!c) throw new UsageError(`no collection ${collectionId}`);
+          const org = await s.getOrganizationByName(orgName);
+          if (!org) throw new UsageError(`no organization named "${orgName}"`);
+          if (grant) {
+            if (c.access === 'private') throw new UsageError(`${collectionId} is private to one organization; it cannot be licensed`);
+            if (c.access === 'open') await s.upsertCollection({ ...c, access: 'licensed', updatedAt: Date.now() });
+            await s.grantCollection(collectionId, org.id);
+          } else if (!(await s.revokeCollection(collectionId, org.id)))
+            throw new UsageError(`${orgName} holds no license to ${collectionId}`);
+          await operatorAudit(s, org.id, grant ? 'catalog.grant' : 'catalog.revoke', collectionId);
+          console.log(`${grant ? 'Licensed' : 'Revoked'} ${collectionId} ${grant ? 'to' : 'from'} ${orgName}`);
+        });
+      });
+  }
+
+  catalog
+    .command('list')
+    .description('list collections with their access')
+    .option('--json', 'print JSON')
+    .option(...dataDirOption)
+    .action(async (opts: { json?: boolean; dataDir?: string }) => {
+      await withStorage(config(opts), async (s) => {
+        const orgs = new Map((await s.listOrganizations()).map((o) => [o.id, o.name]));
+        const rows = (await s.listCollections()).map((c) => ({
+          id: c.id,
+          access: c.access,
+          owner: c.ownerOrgId ? orgs.get(c.ownerOrgId) : '',
+          title: String(c.body.title ?? ''),
+        }));
+        console.log(opts.json ? JSON.stringify(rows, null, 2) : table(rows, ['id', 'access', 'owner', 'title']));
+      });
+    });
+}
