@@ -209,6 +209,7 @@ export function normalizeItem(raw: unknown, opts: { collection?: string } = {}):
   const props = doc.properties;
   if (isObject(props)) for (const k of ITEM_TIMES) fixDateTime(props, k, `properties.${k}`, notes);
   dropStructuralLinks(doc, notes);
+  repairUrls(doc, notes);
   if (opts.collection !== undefined) {
     if (doc.collection === undefined) {
       doc.collection = opts.collection;
@@ -222,6 +223,25 @@ export function normalizeItem(raw: unknown, opts: { collection?: string } = {}):
   }
   assertValid('item', servedItem(doc));
   return { item: doc as StacItem, notes };
+}
+
+/**
+ * Two publisher slips seen in public catalogs, repaired (and noted) rather than rejecting a whole
+ * collection and every item in it: whitespace around a link href or provider URL, and a scheme
+ * written without its colon (`https//host`). Anything else malformed is still rejected by the schema.
+ */
+function repairUrls(doc: Json, notes: string[]): void {
+  const fix = (owner: unknown, key: string, where: string) => {
+    if (!isObject(owner) || typeof owner[key] !== 'string') return;
+    const before = owner[key] as string;
+    const after = before.trim().replace(/^(https?)\/\/(?!\/)/i, '$1://');
+    if (after !== before) {
+      owner[key] = after;
+      notes.push(`${where}: ${JSON.stringify(before)} repaired to ${JSON.stringify(after)}`);
+    }
+  };
+  if (Array.isArray(doc.links)) doc.links.forEach((l, i) => fix(l, 'href', `links[${i}].href`));
+  if (Array.isArray(doc.providers)) doc.providers.forEach((p, i) => fix(p, 'url', `providers[${i}].url`));
 }
 
 /** The Item as Skyport serves it, as far as the schema's collection rule cares: with its rel=collection link. */
@@ -249,6 +269,7 @@ export function normalizeCollection(raw: unknown): { collection: StacCollection;
     });
   }
   dropStructuralLinks(doc, notes);
+  repairUrls(doc, notes);
   assertValid('collection', doc);
   return { collection: doc as StacCollection, notes };
 }
