@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { RootScope } from './access/permissions.js';
 import { createOrganization, type IssuedCredential } from './admin/service.js';
 import type { SecretHasher } from './auth/secrets.js';
-import { demoCollections } from './catalog/demo.js';
+import { loadDemoCatalog } from './catalog/demo.js';
 import type { Config } from './config.js';
 import type { Storage } from './storage/types.js';
 import { isSealed, open, seal } from './util/envelope.js';
@@ -73,7 +73,7 @@ export async function bootstrapDemo(
   if ((await storage.setMetaIfAbsent('initialized_by', me)) !== me || !config.demo) return undefined;
   const now = Date.now();
   const { credentials } = await createOrganization({ storage, hasher }, 'demo', now);
-  for (const c of demoCollections(now)) await storage.upsertCollection(c);
+  await loadDemoCatalog(storage, config, new Date(now));
   // Never overwrite credentials of another store that used this data dir (e.g. SQLite before PostgreSQL).
   let dir = path.join(config.dataDir, 'credentials');
   if (existsSync(path.join(dir, 'read-only.json'))) dir = path.join(dir, `demo-${Date.now().toString(36)}`);

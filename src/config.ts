@@ -19,6 +19,10 @@ export interface Config {
   /** PostgreSQL connection string; embedded SQLite under `dataDir` when absent. */
   databaseUrl: string | undefined;
   demo: boolean;
+  /** Items of the generated demo constellation catalog loaded on a demo first start (split over its collections). */
+  demoItems: number;
+  /** Whether a demo first start also loads the bundled real STAC sample (samples/stac). */
+  demoSample: boolean;
   signingAlg: SigningAlg;
   /** 32-byte key (AES-256-GCM) that encrypts private signing keys at rest; optional. */
   encryptionKey: Buffer | undefined;
@@ -138,6 +142,8 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.SKYPORT_DATA_DIR || './data'),
     databaseUrl: env.DATABASE_URL || undefined,
     demo: bool(env, 'SKYPORT_DEMO', true),
+    demoItems: int(env, 'SKYPORT_DEMO_ITEMS', 200, 0, 100_000),
+    demoSample: bool(env, 'SKYPORT_DEMO_SAMPLE', true),
     signingAlg: alg as SigningAlg,
     encryptionKey: encryptionKey(env.SKYPORT_ENCRYPTION_KEY),
     logLevel: env.SKYPORT_LOG_LEVEL || 'info',

@@ -1,29 +1,47 @@
-/** The demo catalog's collections, inserted on a demo first start (the catalog issue grows this into full demo data). */
-import type { CollectionRecord } from '../storage/types.js';
+/**
+ * The demo catalog a demo first start loads: the generated sun-synchronous constellation catalog
+ * (thermal LST and optical multispectral collections, `SKYPORT_DEMO_ITEMS` items over the last 30
+ * days, each with a small real GeoTIFF and PNG thumbnail written under the assets folder), and the
+ * bundled real STAC sample (samples/stac, 82 collections and 972 items from public catalogues) as
+ * open collections. Everything goes through the same normalization as `skyport catalog load`.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../config.js';
+import type { Storage } from '../storage/types.js';
+import { writeItemAssets } from './generate/assets.js';
+import { demoCatalog } from './generate/items.js';
+import { normalizeCollection, normalizeItem } from './ingest.js';
+import { loadStac, type LoadSummary } from './load.js';
 
-/** Collections of a fictional sun-synchronous thermal constellation, open to every organization. */
-export function demoCollections(now: number): CollectionRecord[] {
-  return [
-    {
-      id: 'skyport-lst',
+/** The bundled real sample, relative to the package root (this file runs from dist/src/catalog/). */
+export const SAMPLE_FILES = ['real-collections.json.gz', 'real-items.ndjson.gz'].map((f) =>
+  fileURLToPath(new URL(`../../../samples/stac/${f}`, import.meta.url)),
+);
+
+/** Loads the demo catalog; returns how many generated items and what the sample load did. */
+export async function loadDemoCatalog(
+  storage: Storage,
+  config: Pick<Config, 'demoItems' | 'demoSample' | 'assetsDir'>,
+  now = new Date(),
+): Promise<{ generated: number; sample?: LoadSummary }> {
+  const perCollection = Math.ceil(config.demoItems / 2);
+  const { collections, items } = demoCatalog({ now, perCollection, days: 30, seed: 42, assets: 'files' });
+  for (const raw of collections) {
+    const { collection } = normalizeCollection(raw);
+    await storage.upsertCollection({
+      id: collection.id,
       access: 'open',
       ownerOrgId: null,
-      updatedAt: now,
-      body: {
-        type: 'Collection',
-        stac_version: '1.0.0',
-        id: 'skyport-lst',
-        title: 'Skyport demo land-surface temperature (thermal infrared, 70 m)',
-        description: 'Land-surface temperature derived from thermal-infrared imagery of the Skyport demo constellation.',
-        license: 'CC-BY-4.0',
-        keywords: ['thermal', 'land surface temperature', 'demo'],
-        extent: {
-          spatial: { bbox: [[-180, -82, 180, 82]] },
-          temporal: { interval: [['2024-01-01T00:00:00Z', null]] },
-        },
-        summaries: { gsd: [70], platform: ['skyport-1', 'skyport-2'], instruments: ['tir'] },
-        links: [],
-      },
-    },
-  ];
+      body: collection as unknown as Record<string, unknown>,
+      updatedAt: now.getTime(),
+    });
+  }
+  const records = items.slice(0, config.demoItems).map((raw) => {
+    const { item } = normalizeItem(raw);
+    return { collection: item.collection as string, id: item.id, item: item as unknown as Record<string, unknown> };
+  });
+  for (const r of items.slice(0, config.demoItems)) await writeItemAssets(r, config.assetsDir);
+  if (records.length) await storage.upsertItems(records);
+  const sample = config.demoSample ? await loadStac(storage, SAMPLE_FILES, { access: 'open' }) : undefined;
+  return { generated: records.length, sample };
 }

@@ -11,6 +11,7 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { IngestError, normalizeCollection, normalizeItem } from './ingest.js';
 import { QueryError, type CollectionAccess, type ItemRecord, type Storage } from '../storage/types.js';
@@ -48,7 +49,7 @@ function listFiles(dir: string): string[] {
   for (const name of readdirSync(dir).sort()) {
     const p = path.join(dir, name);
     if (statSync(p).isDirectory()) out.push(...listFiles(p));
-    else if (/\.(json|geojson|ndjson|jsonl)$/i.test(name)) out.push(p);
+    else if (/\.(json|geojson|ndjson|jsonl)(\.gz)?$/i.test(name)) out.push(p);
   }
   return out;
 }
@@ -73,8 +74,12 @@ async function* readSource(src: string, stdin: Readable): AsyncGenerator<Sourced
     return;
   }
   const name = src === '-' ? 'stdin' : src;
-  if (src !== '-' && /\.(ndjson|jsonl)$/i.test(src)) return yield* ndjson(createReadStream(src), name);
-  const text = src === '-' ? await readAll(stdin) : await readFile(src, 'utf8');
+  // Gzip-compressed inputs (`.gz`) are read through gunzip, whatever they hold.
+  const gz = src !== '-' && /\.gz$/i.test(src);
+  const plain = gz ? src.slice(0, -3) : src;
+  if (src !== '-' && /\.(ndjson|jsonl)$/i.test(plain))
+    return yield* ndjson(gz ? createReadStream(src).pipe(createGunzip()) : createReadStream(src), name);
+  const text = src === '-' ? await readAll(stdin) : gz ? gunzipSync(await readFile(src)).toString('utf8') : await readFile(src, 'utf8');
   try {
     yield { value: JSON.parse(text), source: name };
   } catch {

@@ -2,7 +2,10 @@
  * Operator catalog commands (`skyport catalog …`): bulk load, entitlements and listing, acting on the
  * store directly like the other operator commands (servers see the changes at once: they read the store).
  */
+import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Command } from 'commander';
+import { benchCollectionSpecs, toStacCollection } from '../catalog/generate/collections.js';
+import { BENCH_WINDOW, writeNdjson } from '../catalog/generate/ndjson.js';
 import { loadStac, type LoadSummary } from '../catalog/load.js';
 import type { CollectionAccess } from '../storage/types.js';
 import { config, dataDirOption, operatorAudit, table, UsageError, withStorage } from './operator.js';
@@ -98,6 +101,35 @@ export function catalogCommands(program: Command): void {
         });
       });
   }
+
+  catalog
+    .command('generate')
+    .description('write generated constellation items (and their collections first) as NDJSON, for benchmarks and demos')
+    .requiredOption('--items <n>', 'how many items, split evenly over the collections')
+    .option('--collections <n>', 'how many collections (skyport-bench-1 …)', '5')
+    .option('--seed <n>', 'random seed (same seed, same items)', '1')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  skyport catalog generate --items 100000 --out bench.ndjson\n  skyport catalog generate --items 1000 | skyport catalog load -',
+    )
+    .action(async (opts: { items: string; collections: string; seed: string; out?: string }) => {
+      const int = (v: string, name: string, min: number) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}`);
+        return n;
+      };
+      const items = int(opts.items, 'items', 0);
+      const collections = int(opts.collections, 'collections', 1);
+      const seed = int(opts.seed, 'seed', 0);
+      const out = opts.out ? createWriteStream(opts.out) : process.stdout;
+      const temporal: [string, string] = [BENCH_WINDOW.start.toISOString(), BENCH_WINDOW.end.toISOString()];
+      // Collections first, so that `| skyport catalog load -` knows them before their items.
+      for (const spec of benchCollectionSpecs(collections)) out.write(JSON.stringify(toStacCollection(spec, temporal)) + '\n');
+      await writeNdjson(out, { items, collections, seed });
+      if (out !== process.stdout)
+        await new Promise<void>((resolve, reject) => (out as WriteStream).end((e?: Error | null) => (e ? reject(e) : resolve())));
+    });
 
   catalog
     .command('list')

@@ -43,8 +43,8 @@ for (const store of await stores()) {
       (await request(`${s.url}/collections`, { headers: bearer(t) })).json.collections.map((c: any) => c.id).sort();
 
     it('each organization lists exactly what it is entitled to', async () => {
-      assert.deepEqual(await list(demoToken), ['private-demo', 'skyport-lst']);
-      assert.deepEqual(await list(otherToken), ['licensed-x', 'skyport-lst']);
+      assert.deepEqual(await list(demoToken), ['private-demo', 'skyport-lst', 'skyport-ms']);
+      assert.deepEqual(await list(otherToken), ['licensed-x', 'skyport-lst', 'skyport-ms']);
     });
 
     it('a collection outside the entitlement answers exactly like a missing one', async () => {

@@ -90,6 +90,9 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     SKYPORT_DATA_DIR: dataDir,
     SKYPORT_LOG_LEVEL: 'info',
     SKYPORT_SYNC_INTERVAL_MS: '200',
+    // The demo catalog's items and the real sample cost ~2 s per start: suites that need them ask for them.
+    SKYPORT_DEMO_ITEMS: '0',
+    SKYPORT_DEMO_SAMPLE: 'false',
     ...opts.env,
   };
   if (databaseUrl) env.DATABASE_URL = databaseUrl;

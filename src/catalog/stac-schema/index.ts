@@ -208,6 +208,8 @@ export function validateStac(kind: StacKind, value: unknown, version?: StacSchem
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { valid: false, errors: [{ path: '$', message: 'must be object' }] };
   }
+  const mixed = version === undefined ? mixedList(kind, value as Json) : undefined;
+  if (mixed) return mixed;
   const detected = detectVersion(kind, value);
   const v = version ?? schemaVersionFor(detected);
   if (!v) {
@@ -216,6 +218,27 @@ export function validateStac(kind: StacKind, value: unknown, version?: StacSchem
   }
   const fn = validatorFor(kind, v);
   return fn(value) ? { valid: true } : { valid: false, errors: toErrors(fn.errors) };
+}
+
+/**
+ * A list whose members carry different STAC versions (a catalog serving 1.0.0 and 1.1.0 side by side) is
+ * validated as its envelope (members removed) plus each member under its own version, paths prefixed.
+ * Undefined when the list is uniform (the one-schema path applies).
+ */
+function mixedList(kind: StacKind, value: Json): StacValidation | undefined {
+  const key = kind === 'collections' ? 'collections' : kind === 'item-collection' ? 'features' : undefined;
+  const members = key ? (value as Record<string, unknown>)[key] : undefined;
+  if (!key || !Array.isArray(members)) return undefined;
+  const versions = new Set(members.map((m) => schemaVersionFor((m as { stac_version?: unknown })?.stac_version)));
+  if (versions.size < 2) return undefined;
+  const errors: StacSchemaError[] = [];
+  const envelope = validateStac(kind, { ...value, [key]: [] }, '1.0.0');
+  if (!envelope.valid) errors.push(...envelope.errors);
+  members.forEach((m, n) => {
+    const r = validateStac(kind === 'collections' ? 'collection' : 'item', m);
+    if (!r.valid) errors.push(...r.errors.map((e) => ({ ...e, path: `${key}[${n}]${e.path === '$' ? '' : `.${e.path}`}` })));
+  });
+  return errors.length ? { valid: false, errors } : { valid: true };
 }
 
 /** The error to name to a person: the first of `validateStac`'s errors, which come most relevant first. */
