@@ -19,6 +19,8 @@ import { bootstrapDemo, loadHashKey, refreshCredentialFiles } from './bootstrap.
 import { collectionRoutes } from './catalog/collections.js';
 import { assetRoutes } from './catalog/assets.js';
 import { itemRoutes } from './catalog/items.js';
+import { openapiRoutes } from './catalog/openapi.js';
+import { transactionRoutes } from './catalog/transactions.js';
 import { landingRoutes } from './catalog/landing.js';
 import { REVOCATION_RETENTION_MS, type Config } from './config.js';
 import { createApp } from './http/app.js';
@@ -77,6 +79,8 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
     await collectionRoutes(app, { storage, publicUrl: config.publicUrl, guard: dataGuard, limits });
     await itemRoutes(app, { storage, publicUrl: config.publicUrl, guard: dataGuard, limits });
     await assetRoutes(app, { storage, assetsDir: config.assetsDir, guard: dataGuard });
+    await openapiRoutes(app, { publicUrl: config.publicUrl, guard: dataGuard, limits });
+    await app.register(async (scope) => transactionRoutes(scope, { storage, publicUrl: config.publicUrl, guard: dataGuard }));
 
     const sync = async () => {
       await keys.refresh();

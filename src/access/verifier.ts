@@ -9,13 +9,13 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { KeyStore } from '../auth/keys.js';
 import type { RevocationList } from './revocations.js';
-import { API_PERMISSIONS, isRootScope, withinCeiling, type ApiName, type Permission, type RootScope } from './permissions.js';
+import { API_PERMISSIONS, isClientScope, withinCeiling, type ApiName, type ClientScope, type Permission } from './permissions.js';
 
 /** The caller a verified token stands for. */
 export interface Principal {
   clientId: string;
   orgId: string;
-  rootScope: RootScope;
+  rootScope: ClientScope;
   permissions: ReadonlySet<Permission>;
   api: ApiName;
   jti: string;
@@ -123,7 +123,7 @@ export class BearerVerifier {
     const scope = c.scope;
     if (typeof azp !== 'string' || c.sub !== `${azp}@clients` || c.client_id !== azp) throw new TokenInvalid('malformed subject claims');
     if (c.gty !== 'client-credentials' || typeof c.org_id !== 'string') throw new TokenInvalid('malformed grant claims');
-    if (typeof rootScope !== 'string' || !isRootScope(rootScope) || typeof scope !== 'string')
+    if (typeof rootScope !== 'string' || !isClientScope(rootScope) || typeof scope !== 'string')
       throw new TokenInvalid('malformed scope claims');
     const aud = Array.isArray(c.aud) ? c.aud : [c.aud];
     const api = (Object.entries(this.opts.audiences) as [ApiName, string][]).find(([, a]) => aud.includes(a))?.[0];

@@ -18,7 +18,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ROOT_SCOPE_CEILING, ROOT_SCOPES, type Permission, type RootScope } from '../access/permissions.js';
+import { ROOT_SCOPE_CEILING, ROOT_SCOPES, type ClientScope, type Permission } from '../access/permissions.js';
 import type { Principal } from '../access/verifier.js';
 import { Value } from '@sinclair/typebox/value';
 import { HttpProblem, badRequest, forbidden, notFound } from '../http/errors.js';
@@ -137,7 +137,7 @@ export async function clientRoutes(app: FastifyInstance, deps: AdminDeps & { gua
    * Admin permissions are delegated, never minted: an admin-scope client created or changed by `p`
    * gets only permissions `p` holds itself, so write-only cannot create read+write and climb through it.
    */
-  const noDelegationAbove = (p: Principal, rootScope: RootScope, permissions: readonly string[] | undefined) => {
+  const noDelegationAbove = (p: Principal, rootScope: ClientScope, permissions: readonly string[] | undefined) => {
     if (rootScope !== 'admin') return;
     // Unknown names and names outside the root scope get their own, clearer errors first.
     const wanted = checkPermissions(rootScope, permissions ?? ROOT_SCOPE_CEILING.admin);

@@ -4,7 +4,16 @@
  * may act (organization isolation, self-escalation rules).
  */
 import { randomUUID } from 'node:crypto';
-import { ROOT_SCOPE_CEILING, ROOT_SCOPES, isPermission, withinCeiling, type Permission, type RootScope } from '../access/permissions.js';
+import {
+  ROOT_SCOPE_CEILING,
+  ROOT_SCOPES,
+  isPermission,
+  withinCeiling,
+  PLATFORM_SCOPE,
+  type ClientScope,
+  type Permission,
+  type RootScope,
+} from '../access/permissions.js';
 import type { RevocationList } from '../access/revocations.js';
 import { generateClientId, generateClientSecret, type SecretHasher } from '../auth/secrets.js';
 import { badRequest, forbidden } from '../http/errors.js';
@@ -32,7 +41,7 @@ function secretRecord(hasher: SecretHasher, secret: string, now: number): Client
  * Validates a permission list against a root scope's ceiling (invariant 1). Throws HttpProblem 400
  * for unknown names or duplicates, 403 for a permission outside the root scope. Returns it in canonical order.
  */
-export function checkPermissions(rootScope: RootScope, permissions: readonly string[]): Permission[] {
+export function checkPermissions(rootScope: ClientScope, permissions: readonly string[]): Permission[] {
   const unknown = permissions.filter((p) => !isPermission(p));
   if (unknown.length) throw badRequest(`unknown permission(s): ${unknown.slice(0, 5).join(', ')}`);
   if (new Set(permissions).size !== permissions.length) throw badRequest('permissions must not repeat');
@@ -74,10 +83,33 @@ export async function createOrganization(
   return { org, credentials };
 }
 
+/** Meta key holding the id of the operator's own organization, home of the platform clients. */
+export const PLATFORM_ORG_META = 'platform_org_id';
+
+/**
+ * Creates a platform client (scope `platform`: catalog:write, platform:admin and catalog reads) in the
+ * operator's own organization, made on first use. Its name, "(platform)", is one no customer
+ * organization can take (names are letters, digits, spaces, dots, dashes, underscores). Operator only.
+ */
+export async function createPlatformClient(
+  deps: Pick<AdminDeps, 'storage' | 'hasher'>,
+  name: string,
+  now = Date.now(),
+): Promise<{ client: ClientRecord; secret: string; orgId: string }> {
+  let orgId = await deps.storage.getMeta(PLATFORM_ORG_META);
+  if (!orgId) {
+    const candidate = `org_${generateClientId().slice(0, 16)}`;
+    orgId = await deps.storage.setMetaIfAbsent(PLATFORM_ORG_META, candidate);
+    if (orgId === candidate) await deps.storage.createOrganization({ id: orgId, name: '(platform)', createdAt: now }, []);
+  }
+  const { client, secret } = await createClient(deps, { orgId, name, rootScope: PLATFORM_SCOPE, createdBy: null }, now);
+  return { client, secret, orgId };
+}
+
 /** Creates an API client under one root scope; permissions default to the whole ceiling. */
 export async function createClient(
-  deps: AdminDeps,
-  input: { orgId: string; name: string; rootScope: RootScope; permissions?: readonly string[]; createdBy: string | null },
+  deps: Pick<AdminDeps, 'storage' | 'hasher'>,
+  input: { orgId: string; name: string; rootScope: ClientScope; permissions?: readonly string[]; createdBy: string | null },
   now = Date.now(),
 ): Promise<{ client: ClientRecord; secret: string }> {
   const permissions = checkPermissions(input.rootScope, input.permissions ?? ROOT_SCOPE_CEILING[input.rootScope]);

@@ -36,6 +36,10 @@ export const CONFORMANCE: readonly string[] = [
   `${CQL2}/spatial-functions`,
   `${CQL2}/temporal-functions`,
   `${CQL2}/property-property`,
+  // Transactions (catalog:write, platform clients only)
+  'https://api.stacspec.org/v1.0.0/ogcapi-features/extensions/transaction',
+  'https://api.stacspec.org/v1.0.0/collections/extensions/transaction',
+  'http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/simpletx',
   // Collection search (free text, bbox, datetime over collection extents)
   'https://api.stacspec.org/v1.0.0-rc.1/collection-search',
   'https://api.stacspec.org/v1.0.0-rc.1/collection-search#free-text',

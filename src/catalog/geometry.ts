@@ -5,7 +5,6 @@
  */
 import 'jsts/org/locationtech/jts/monkey.js';
 import GeoJSONReader from 'jsts/org/locationtech/jts/io/GeoJSONReader.js';
-import GeoJSONWriter from 'jsts/org/locationtech/jts/io/GeoJSONWriter.js';
 import IsValidOp from 'jsts/org/locationtech/jts/operation/valid/IsValidOp.js';
 import type { Geometry } from '../storage/types.js';
 
@@ -13,7 +12,6 @@ import type { Geometry } from '../storage/types.js';
 type JstsGeometry = any;
 
 const reader = new GeoJSONReader(undefined as any);
-const writer = new GeoJSONWriter();
 
 /** A spatial relation of OGC 21-065 §7.10 / DE-9IM. */
 export type Relation = 'intersects' | 'within' | 'contains' | 'disjoint' | 'equals' | 'touches' | 'overlaps' | 'crosses';
@@ -64,13 +62,6 @@ export function invalidReason(g: Geometry): string | undefined {
   if (op.isValid()) return undefined;
   const err = (op as any).getValidationError?.();
   return err ? String(err.getMessage()) : 'invalid geometry';
-}
-
-/** A valid equivalent of a geometry (buffer(0) repairs self-intersecting polygons), as GeoJSON. */
-export function repaired(g: Geometry): Geometry {
-  const j = readGeometry(g);
-  if (new IsValidOp(j).isValid()) return g;
-  return writer.write(j.buffer(0)) as Geometry;
 }
 
 /**

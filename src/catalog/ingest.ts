@@ -197,15 +197,17 @@ const ITEM_TIMES = ['datetime', 'start_datetime', 'end_datetime', 'created', 'up
  * Normalizes one harvested Item by the policy above.
  * @param raw parsed JSON of the Item (not mutated)
  * @param opts.collection the Collection it is ingested into
+ * @param opts.owned the caller gives up `raw` (e.g. it parsed it just now): it is normalized in place instead of copied
  * @returns the Item to store and human-readable notes on every change made
  * @throws IngestError naming the field: not an object, not a Feature, conflicting collection, or any
  *   violation of the official Item schema (missing id, bad geometry, bad datetime, …)
  */
-export function normalizeItem(raw: unknown, opts: { collection?: string } = {}): { item: StacItem; notes: string[] } {
+export function normalizeItem(raw: unknown, opts: { collection?: string; owned?: boolean } = {}): { item: StacItem; notes: string[] } {
   if (!isObject(raw)) throw new IngestError('$', 'an Item must be a JSON object');
   if (raw.type !== 'Feature') throw new IngestError('type', `must be "Feature", got ${JSON.stringify(raw.type)}`);
   const notes: string[] = [];
-  const doc = upgrade(structuredClone(raw), 'item', notes);
+  // A loader that parsed the JSON itself hands it over (`owned`): no copy needed.
+  const doc = upgrade(opts.owned ? raw : structuredClone(raw), 'item', notes);
   const props = doc.properties;
   if (isObject(props)) for (const k of ITEM_TIMES) fixDateTime(props, k, `properties.${k}`, notes);
   dropStructuralLinks(doc, notes);

@@ -138,10 +138,7 @@ export async function loadStac(
     return known.get(id)!;
   };
 
-  const flush = async () => {
-    if (!batch.length) return;
-    const current = batch;
-    batch = [];
+  const write = async (current: { rec: ItemRecord; source: string }[]) => {
     try {
       const r = await storage.upsertItems(current.map((b) => b.rec));
       summary.items.inserted += r.inserted;
@@ -162,6 +159,18 @@ export async function loadStac(
     }
     opts.onProgress?.(summary);
   };
+  // One batch in flight while the next is parsed and validated: a server-backed store works on its own core meanwhile.
+  let inFlight: Promise<void> = Promise.resolve();
+  const flush = async (wait = false) => {
+    await inFlight;
+    if (batch.length) {
+      const current = batch;
+      batch = [];
+      inFlight = write(current);
+      inFlight.catch(() => {}); // awaited at the next flush; marked handled so a failure is not reported twice
+    }
+    if (wait) await inFlight;
+  };
 
   for (const src of sources) {
     for await (const raw of readSource(src, stdin)) {
@@ -171,7 +180,7 @@ export async function loadStac(
         if (x.value instanceof IngestError) {
           reject('items', x.source, null, x.value.field, x.value.reason);
         } else if (v && typeof v === 'object' && v.type === 'Collection') {
-          await flush(); // items of this collection that follow must see it
+          await flush(true); // items of this collection that follow must see it
           try {
             const { collection, notes } = normalizeCollection(v);
             const existing = await storage.getCollection(collection.id);
@@ -192,7 +201,7 @@ export async function loadStac(
           }
         } else {
           try {
-            const { item, notes } = normalizeItem(v);
+            const { item, notes } = normalizeItem(v, { owned: true });
             const collection = item.collection;
             if (typeof collection !== 'string') throw new IngestError('collection', 'the item names no collection');
             if (!(await collectionExists(collection)))
@@ -208,6 +217,6 @@ export async function loadStac(
       }
     }
   }
-  await flush();
+  await flush(true);
   return summary;
 }

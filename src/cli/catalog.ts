@@ -2,7 +2,10 @@
  * Operator catalog commands (`skyport catalog …`): bulk load, entitlements and listing, acting on the
  * store directly like the other operator commands (servers see the changes at once: they read the store).
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createPlatformClient } from '../admin/service.js';
+import { SecretHasher } from '../auth/secrets.js';
+import { loadHashKey } from '../bootstrap.js';
 import type { Command } from 'commander';
 import { benchCollectionSpecs, toStacCollection } from '../catalog/generate/collections.js';
 import { BENCH_WINDOW, writeNdjson } from '../catalog/generate/ndjson.js';
@@ -36,6 +39,35 @@ function printSummary(s: LoadSummary, seconds: number): void {
 }
 
 export function catalogCommands(program: Command): void {
+  const platform = program.command('platform').description('the operator’s own API clients (catalog:write, platform:admin)');
+  platform
+    .command('client-create <name>')
+    .description(
+      'create a platform client, e.g. for a pipeline that publishes items through the STAC transaction API; secret written once, 0600',
+    )
+    .requiredOption('--out <file>', 'creds.json file to write (mode 0600); the secret is not printed')
+    .option(...dataDirOption)
+    .addHelpText('after', '\nExample:\n  skyport platform client-create ingest-pipeline --out ./platform-creds.json')
+    .action(async (name: string, opts: { out: string; dataDir?: string }) => {
+      const c = config(opts);
+      if (existsSync(opts.out)) throw new UsageError(`${opts.out} exists already`);
+      await withStorage(c, async (s) => {
+        const hasher = new SecretHasher(await loadHashKey(s, c.encryptionKey));
+        const { client, secret, orgId } = await createPlatformClient({ storage: s, hasher }, name);
+        const body = {
+          client_id: client.clientId,
+          client_secret: secret,
+          token_url: `${c.publicUrl}/oauth2/token`,
+          audience: c.dataAudience,
+          root_scope: 'platform',
+          organization: '(platform)',
+        };
+        writeFileSync(opts.out, JSON.stringify(body, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+        await operatorAudit(s, orgId, 'platform.client.create', client.clientId, { name });
+        console.log(`Created platform client ${client.clientId} (${client.permissions.join(' ')}); credentials in ${opts.out} (0600)`);
+      });
+    });
+
   const catalog = program.command('catalog').description('load STAC data and manage who may see it');
   catalog
     .command('load <sources...>')

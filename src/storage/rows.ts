@@ -1,6 +1,6 @@
 /** Row ↔ record mapping shared by both adapters (their column names are identical). */
 import type { AuditEntry, ClientRecord, ClientSecretRecord, CollectionRecord, RevocationRecord, SigningKeyRecord } from './types.js';
-import type { Permission, RootScope } from '../access/permissions.js';
+import type { ClientScope, Permission } from '../access/permissions.js';
 
 type Row = Record<string, unknown>;
 const num = (v: unknown): number => (typeof v === 'string' ? Number(v) : (v as number));
@@ -22,7 +22,7 @@ export function clientFromRow(r: Row, secrets: ClientSecretRecord[]): ClientReco
     clientId: r.client_id as string,
     orgId: r.org_id as string,
     name: r.name as string,
-    rootScope: r.root_scope as RootScope,
+    rootScope: r.root_scope as ClientScope,
     permissions: perms,
     isRoot: Boolean(r.is_root),
     enabled: Boolean(r.enabled),

@@ -6,7 +6,7 @@
  * Conventions: all times are epoch milliseconds (UTC); ids are opaque strings; methods reject with
  * `ConflictError` when a unique constraint is violated and resolve `undefined` for "not found".
  */
-import type { Permission, RootScope } from '../access/permissions.js';
+import type { ClientScope, Permission } from '../access/permissions.js';
 import type { Cql2Expr } from '../catalog/cql2/ast.js';
 
 export interface Organization {
@@ -31,7 +31,7 @@ export interface ClientRecord {
   clientId: string;
   orgId: string;
   name: string;
-  rootScope: RootScope;
+  rootScope: ClientScope;
   permissions: Permission[];
   /** Root credentials are the three clients created with the organization; only the operator can disable them. */
   isRoot: boolean;
@@ -233,6 +233,8 @@ export interface Storage {
    * Every item's collection must exist (else `QueryError`). Returns how many were new and how many replaced.
    */
   upsertItems(items: ItemRecord[]): Promise<{ inserted: number; updated: number }>;
+  /** One item whatever its collection's access (operator and platform use: transactions); undefined when missing. */
+  getItem(collectionId: string, itemId: string): Promise<ItemRecord | undefined>;
   /** One item if its collection is entitled to the organization (else undefined: the same answer as missing). */
   getItemFor(orgId: string, collectionId: string, itemId: string): Promise<ItemRecord | undefined>;
   deleteItem(collectionId: string, itemId: string): Promise<boolean>;

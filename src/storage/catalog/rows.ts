@@ -1,9 +1,9 @@
 /**
  * The derived columns of a stored item, computed once at write time by both adapters: the time range
  * used by datetime filters and sorting, eo:cloud_cover, the bbox of the R*Tree / GiST index and the
- * index geometry (empty parts dropped, invalid polygons repaired; the served item keeps its original).
+ * index geometry (empty parts dropped; the served item keeps its original).
  */
-import { readGeometry, repaired, withoutEmptyParts } from '../../catalog/geometry.js';
+import { readGeometry, withoutEmptyParts } from '../../catalog/geometry.js';
 import { geometryBbox } from './sql.js';
 import { QueryError, type Geometry, type ItemRecord } from '../types.js';
 
@@ -17,8 +17,28 @@ export interface ItemRow {
   cloudCover: number | null;
   bbox: [number, number, number, number] | null;
   geometry: string | null;
-  properties: string;
   content: string;
+}
+
+/**
+ * The common footprint — one closed ring of four distinct corners turning one way — is valid as it is:
+ * recognised in a few multiplications, it skips the JSTS validity check (most of a bulk load's geometry cost).
+ */
+function isConvexQuadrilateral(g: Geometry): boolean {
+  const rings = g.type === 'Polygon' ? (g.coordinates as number[][][]) : undefined;
+  const ring = rings?.length === 1 ? rings[0] : undefined;
+  if (!ring || ring.length !== 5) return false;
+  const [first, last] = [ring[0]!, ring[4]!];
+  if (first[0] !== last[0] || first[1] !== last[1]) return false;
+  let sign = 0;
+  for (let k = 0; k < 4; k++) {
+    const [a, b, c] = [ring[k]!, ring[k + 1]!, ring[(k + 2) % 4]!];
+    if (![a[0], a[1]].every(Number.isFinite)) return false;
+    const cross = (b[0]! - a[0]!) * (c[1]! - b[1]!) - (b[1]! - a[1]!) * (c[0]! - b[0]!);
+    if (cross === 0 || (sign !== 0 && Math.sign(cross) !== sign)) return false;
+    sign = Math.sign(cross);
+  }
+  return true;
 }
 
 function time(v: unknown, field: string): number {
@@ -38,11 +58,13 @@ export function itemRow(r: ItemRecord): ItemRow {
   const end = props.end_datetime == null ? datetime : time(props.end_datetime, 'properties.end_datetime');
   if (start === null || end === null) throw new QueryError('item has neither datetime nor start_datetime and end_datetime');
   const cc = props['eo:cloud_cover'];
-  let geometry = withoutEmptyParts(r.item.geometry as Geometry | null);
-  if (geometry) {
+  const geometry = withoutEmptyParts(r.item.geometry as Geometry | null);
+  if (geometry && !isConvexQuadrilateral(geometry)) {
     try {
+      // Readable is required; validity is not: an invalid published footprint (self-intersecting, seen in
+      // public catalogues across the antimeridian) is indexed as published. buffer(0) "repairs" lost whole
+      // parts of such shapes; PostgreSQL makes them valid with ST_MakeValid, which keeps all their linework.
       readGeometry(geometry);
-      geometry = repaired(geometry);
     } catch {
       throw new QueryError('item geometry is not a valid GeoJSON geometry');
     }
@@ -56,7 +78,6 @@ export function itemRow(r: ItemRecord): ItemRow {
     cloudCover: typeof cc === 'number' && Number.isFinite(cc) ? cc : null,
     bbox: geometry ? geometryBbox(geometry) : null,
     geometry: geometry ? JSON.stringify(geometry) : null,
-    properties: JSON.stringify(props),
     content: JSON.stringify(r.item),
   };
 }

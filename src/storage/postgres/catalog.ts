@@ -48,7 +48,7 @@ export const postgresDialect: Dialect = {
       return `${ST[rel]}(i.geom, ST_MakeEnvelope($${n - 3}, $${n - 2}, $${n - 1}, $${n}, 4326))`;
     }
     params.push(JSON.stringify(g));
-    return `${ST[rel]}(i.geom, ST_SetSRID(ST_GeomFromGeoJSON($${params.length}::text), 4326))`;
+    return `${ST[rel]}(i.geom, ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON($${params.length}::text), 4326)))`;
   },
   like(params, expr, pattern) {
     params.push(pattern);
@@ -62,7 +62,7 @@ export const postgresDialect: Dialect = {
 
 const UPSERT = `INSERT INTO items (collection_id, id, dt, dt_start, dt_end, cloud_cover, minx, miny, maxx, maxy, geom, properties, content, updated_at)
   SELECT t.c, t.i, t.dt, t.ds, t.de, t.cc, t.x0, t.y0, t.x1, t.y1,
-    CASE WHEN t.g IS NULL THEN NULL ELSE ST_SetSRID(ST_GeomFromGeoJSON(t.g), 4326) END, t.p::jsonb, t.body, $14
+    CASE WHEN t.g IS NULL THEN NULL ELSE sk_index_geometry(t.g) END, t.p::jsonb, t.body, $14
   FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::float8[], $7::float8[], $8::float8[],
     $9::float8[], $10::float8[], $11::text[], $12::text[], $13::text[]) AS t(c, i, dt, ds, de, cc, x0, y0, x1, y1, g, p, body)
   ON CONFLICT (collection_id, id) DO UPDATE SET dt = excluded.dt, dt_start = excluded.dt_start, dt_end = excluded.dt_end,
@@ -75,11 +75,11 @@ export async function upsertItems(db: Pick<pg.PoolClient, 'query'>, items: ItemR
   if (!items.length) return { inserted: 0, updated: 0 };
   const rows = items.map(itemRow);
   const cols: unknown[][] = Array.from({ length: 13 }, () => []);
-  for (const r of rows) {
+  for (const [n, r] of rows.entries()) {
     const b = r.bbox ?? [null, null, null, null];
-    [r.collection, r.id, r.dt, r.dtStart, r.dtEnd, r.cloudCover, b[0], b[1], b[2], b[3], r.geometry, r.properties, r.content].forEach(
-      (v, k) => cols[k]!.push(v),
-    );
+    const props = JSON.stringify(items[n]!.item.properties ?? {});
+    const values = [r.collection, r.id, r.dt, r.dtStart, r.dtEnd, r.cloudCover, b[0], b[1], b[2], b[3], r.geometry, props, r.content];
+    values.forEach((v, c) => cols[c]!.push(v));
   }
   try {
     const res = await db.query(UPSERT, [...cols, Date.now()]);
@@ -88,6 +88,10 @@ export async function upsertItems(db: Pick<pg.PoolClient, 'query'>, items: ItemR
   } catch (e) {
     if ((e as { code?: string }).code === '23503') throw new QueryError('unknown collection');
     if ((e as { code?: string }).code === '21000') throw new QueryError('the same item appears twice in one batch');
+    // Geometry/parse errors of one item (e.g. a coordinate PostGIS refuses): the loader isolates the item.
+    if ((e as { code?: string }).code?.startsWith('22') || (e as { code?: string }).code === 'XX000') {
+      throw new QueryError('an item geometry or value was refused by the database');
+    }
     throw e;
   }
 }

@@ -313,6 +313,10 @@ export class PostgresStorage implements Storage {
   async upsertItems(items: ItemRecord[]): Promise<{ inserted: number; updated: number }> {
     return catalog.upsertItems(this.pool, items);
   }
+  async getItem(collectionId: string, itemId: string): Promise<ItemRecord | undefined> {
+    const [r] = await this.rows('SELECT content FROM items WHERE collection_id = $1 AND id = $2', [collectionId, itemId]);
+    return r && { collection: collectionId, id: itemId, item: JSON.parse(r.content as string) };
+  }
   async getItemFor(orgId: string, collectionId: string, itemId: string): Promise<ItemRecord | undefined> {
     return catalog.getItemFor(this.pool, orgId, collectionId, itemId);
   }

@@ -72,4 +72,17 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX items_collection_dt ON items (collection_id, dt DESC, id);
   CREATE INDEX items_id ON items (id);
   `,
+  // 3: the platform scope (catalog:write, platform:admin)
+  `
+  ALTER TABLE clients DROP CONSTRAINT IF EXISTS clients_root_scope_check;
+  ALTER TABLE clients ADD CONSTRAINT clients_root_scope_check CHECK (root_scope IN ('admin','tasking','read-only','platform'));
+  `,
+  // 4: the index geometry of an item: 2D (footprints with heights are indexed flat), and made valid when
+  // the published one is not (ST_MakeValid keeps all its linework; the served item keeps the original).
+  `
+  CREATE OR REPLACE FUNCTION sk_index_geometry(g text) RETURNS geometry LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN ST_IsValid(x) THEN x ELSE ST_MakeValid(x) END
+    FROM (SELECT ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON(g), 4326)) AS x) s
+  $$;
+  `,
 ];

@@ -114,7 +114,9 @@ export function registerGeometryFunctions(db: Database.Database): void {
     try {
       return test(readGeometry(item)) ? 1 : 0;
     } catch {
-      return 0; // a robustness failure of the exact test on one stored geometry must not fail the whole search
+      // An invalid stored footprint can defeat the exact test (a topology failure): its bbox, which the
+      // R*Tree already matched, decides instead, and the search goes on.
+      return rel === 'disjoint' ? 0 : 1;
     }
   });
 }

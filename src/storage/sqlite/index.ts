@@ -91,9 +91,18 @@ export class SqliteStorage implements Storage {
         this.db.exec(SQLITE_MIGRATIONS[v]!);
         this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(v + 1, Date.now());
       }
+      // A table rebuild must leave every reference intact (SQLite's procedure checks before committing).
+      if ((this.db.pragma('foreign_key_check') as unknown[]).length) throw new Error('migration broke a foreign key');
       return v;
     });
-    return apply.immediate();
+    // Foreign keys off during migrations: rebuilding a referenced table (DROP + RENAME) would otherwise
+    // cascade-delete its dependants. The pragma is a no-op inside a transaction, hence around it.
+    this.db.pragma('foreign_keys = OFF');
+    try {
+      return apply.immediate();
+    } finally {
+      this.db.pragma('foreign_keys = ON');
+    }
   }
 
   async close(): Promise<void> {
@@ -350,6 +359,10 @@ export class SqliteStorage implements Storage {
   }
   async upsertItems(items: ItemRecord[]): Promise<{ inserted: number; updated: number }> {
     return this.catalog.upsertItems(items);
+  }
+  async getItem(collectionId: string, itemId: string): Promise<ItemRecord | undefined> {
+    const r = this.q('SELECT content FROM items WHERE collection_id = ? AND id = ?').get(collectionId, itemId) as Row | undefined;
+    return r && { collection: collectionId, id: itemId, item: JSON.parse(r.content as string) };
   }
   async getItemFor(orgId: string, collectionId: string, itemId: string): Promise<ItemRecord | undefined> {
     return this.catalog.getItemFor(orgId, collectionId, itemId);

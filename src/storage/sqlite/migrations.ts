@@ -81,4 +81,25 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     DELETE FROM items_rtree WHERE rid = old.rid;
   END;
   `,
+  // 3: the platform scope (catalog:write, platform:admin) — SQLite cannot alter a CHECK, so the clients
+  // table is rebuilt (SQLite's documented procedure; migrate() runs it with foreign keys off).
+  `
+  CREATE TABLE clients_v3 (
+    client_id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    root_scope TEXT NOT NULL CHECK (root_scope IN ('admin','tasking','read-only','platform')),
+    permissions TEXT NOT NULL,
+    is_root INTEGER NOT NULL,
+    enabled INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    created_by TEXT,
+    tokens_revoked_at INTEGER
+  );
+  INSERT INTO clients_v3 SELECT client_id, org_id, name, root_scope, permissions, is_root, enabled, created_at, updated_at, created_by, tokens_revoked_at FROM clients;
+  DROP TABLE clients;
+  ALTER TABLE clients_v3 RENAME TO clients;
+  CREATE INDEX clients_org ON clients(org_id);
+  `,
 ];

@@ -1,0 +1,55 @@
+/**
+ * Upgrades of an existing embedded store: migration 3 rebuilds the clients table (SQLite cannot alter a
+ * CHECK) and must keep every client and every secret (foreign keys are off only while it runs).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
+import { SqliteStorage } from '../../src/storage/sqlite/index.js';
+
+describe('SQLite upgrade from schema 2', () => {
+  it('keeps clients and their secrets through the clients-table rebuild, and then accepts platform clients', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'skyport-migrate-'));
+    const file = path.join(dir, 'db.sqlite');
+    try {
+      const db = new Database(file);
+      db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+      for (const [n, sql] of SQLITE_MIGRATIONS.slice(0, 2).entries()) {
+        db.exec(sql);
+        db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(n + 1, 1);
+      }
+      db.exec("INSERT INTO organizations VALUES ('o1', 'acme', 1)");
+      db.exec(`INSERT INTO clients VALUES ('c1', 'o1', 'n', 'tasking', '["catalog:read"]', 1, 1, 1, 1, NULL, NULL)`);
+      db.exec("INSERT INTO client_secrets VALUES ('s1', 'c1', 'hash', 'abcd', 1, NULL)");
+      assert.throws(() => db.exec(`INSERT INTO clients VALUES ('p0', 'o1', 'n', 'platform', '[]', 0, 1, 1, 1, NULL, NULL)`), /CHECK/);
+      db.close();
+
+      const s = new SqliteStorage(file);
+      assert.equal(await s.migrate(), SQLITE_MIGRATIONS.length);
+      const c = await s.getClient('c1');
+      assert.equal(c?.rootScope, 'tasking');
+      assert.deepEqual(
+        c?.secrets.map((x) => x.hash),
+        ['hash'],
+      );
+      await s.createClient({ ...c!, clientId: 'p1', rootScope: 'platform', secrets: [] });
+      assert.equal((await s.getClient('p1'))?.rootScope, 'platform');
+      await s.deleteClient('c1');
+      assert.equal(await s.getClient('c1'), undefined);
+      await s.close();
+      const raw = new Database(file);
+      assert.equal(
+        (raw.prepare('SELECT count(*) AS n FROM client_secrets').get() as { n: number }).n,
+        0,
+        'cascades still work after the rebuild',
+      );
+      raw.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
