@@ -8,6 +8,7 @@
  */
 import type { ClientScope, Permission } from '../access/permissions.js';
 import type { Cql2Expr } from '../catalog/cql2/ast.js';
+import type { TaskingStorage } from './tasking.js';
 
 export interface Organization {
   id: string;
@@ -170,7 +171,7 @@ export class ConflictError extends Error {
   }
 }
 
-export interface Storage {
+export interface Storage extends TaskingStorage {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending migrations; safe to call from several instances at once. Returns the schema version. */
   migrate(): Promise<number>;
