@@ -20,15 +20,7 @@ export interface TleRecord {
 
 /** STAPI v0.1.0 order status codes (tasking-notes §1.5); Skyport uses these and nothing else. */
 export type OrderStatusCode =
-  | 'received'
-  | 'accepted'
-  | 'rejected'
-  | 'scheduled'
-  | 'processing'
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
-  | 'expired';
+  'received' | 'accepted' | 'rejected' | 'scheduled' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'expired';
 
 export interface OrderStatusRecord {
   orderId: string;
@@ -180,7 +172,11 @@ export interface TaskingStorage {
   deleteWebhookFor(orgId: string, id: string): Promise<boolean>;
   /** Pending deliveries due at `now`, oldest first. */
   listDueDeliveries(now: number, limit: number): Promise<WebhookDeliveryRecord[]>;
-  updateDelivery(id: string, patch: Partial<Pick<WebhookDeliveryRecord, 'state' | 'attempts' | 'nextAttemptAt' | 'lastStatus' | 'lastError'>>, now: number): Promise<void>;
+  updateDelivery(
+    id: string,
+    patch: Partial<Pick<WebhookDeliveryRecord, 'state' | 'attempts' | 'nextAttemptAt' | 'lastStatus' | 'lastError'>>,
+    now: number,
+  ): Promise<void>;
   /** The organization's delivery log, newest first. */
   listDeliveriesFor(orgId: string, limit: number): Promise<WebhookDeliveryRecord[]>;
 }

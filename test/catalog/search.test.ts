@@ -335,6 +335,14 @@ for (const store of await stores()) {
       assert.equal((await get('/collections/test-private/items', otherToken)).status, 404);
     });
 
+    it('a filter too large for the database is a 400, not a 500', async () => {
+      const values = Array.from({ length: 20_000 }, (_, n) => `id-${n}`);
+      const r = await post('/search', { filter: { op: 'in', args: [{ property: 'id' }, values] } });
+      assert.equal(r.status, 400, r.text.slice(0, 200));
+      const ids = await post('/search', { ids: values.slice(0, 1000), limit: 1 });
+      assert.equal(ids.status, 200);
+    });
+
     it('a token is required; a malformed paging token is 400', async () => {
       const r = await request(`${s.url}/search`);
       assert.equal(r.status, 401);

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SqliteStorage } from '../../src/storage/sqlite/index.js';
 import { PostgresStorage } from '../../src/storage/postgres/index.js';
+import { POSTGRES_MIGRATIONS } from '../../src/storage/postgres/migrations.js';
+import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { ConflictError, type ClientRecord, type SigningKeyRecord, type Storage } from '../../src/storage/types.js';
 import { createTestDatabase, stores } from '../helpers/server.js';
 
@@ -66,15 +68,16 @@ for (const kind of await stores()) {
     let s: Storage;
     let cleanup: () => Promise<void>;
     let second: () => Storage;
+    const latest = kind === 'sqlite' ? SQLITE_MIGRATIONS.length : POSTGRES_MIGRATIONS.length;
     before(async () => {
       ({ s, second, cleanup } = await open(kind));
-      assert.equal(await s.migrate(), 1);
+      assert.equal(await s.migrate(), latest);
     });
     after(() => cleanup());
 
     it('migrations are idempotent and concurrent-safe', async () => {
       const versions = await Promise.all([s.migrate(), s.migrate()]);
-      assert.deepEqual(versions, [1, 1]);
+      assert.deepEqual(versions, [latest, latest]);
     });
 
     it('meta: setMetaIfAbsent keeps the first writer', async () => {

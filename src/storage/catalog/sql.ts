@@ -121,12 +121,23 @@ export function searchSql(d: Dialect, s: ItemSearch, params: unknown[], mode: 'p
   if (s.q?.length) where.push(freeTextSql(d, params, s.q));
   if (s.filter !== undefined) where.push(new FilterSql(d, params).expr(s.filter));
   // A count needs no order (and must not bind the sort keys' values, which its SQL would not use).
-  if (mode === 'count') return { where, orderBy: '', keyColumns: [], params };
+  if (mode === 'count') {
+    checkSize(params);
+    return { where, orderBy: '', keyColumns: [], params };
+  }
   // Default order (STAC API practice): newest first, then collection and id.
   const keys = sortKeys(d, params, s.sortby.length ? s.sortby : [{ field: 'datetime', direction: 'desc' }]);
   if (s.after) where.push(keysetSql(d, params, keys, s.after));
   const orderBy = keys.map((k) => `${k.sql} ${k.direction.toUpperCase()}`).join(', ');
+  checkSize(params);
   return { where, orderBy, keyColumns: keys.map((k) => k.sql), params };
+}
+
+/** Most values one search may bind: below both engines' limits (SQLite 32,766, PostgreSQL 65,535). */
+export const MAX_QUERY_VALUES = 10_000;
+
+function checkSize(params: unknown[]): void {
+  if (params.length > MAX_QUERY_VALUES) throw new QueryError(`the search is too large: it needs more than ${MAX_QUERY_VALUES} values`);
 }
 
 /** The items strictly after the keyset `after` in the order of `keys` (expanded row comparison, mixed directions). */

@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import * as catalog from './catalog.js';
+import * as tasking from './tasking.js';
 import { auditFromRow, clientFromRow, collectionFromRow, keyFromRow, revocationFromRow, secretsByClient } from '../rows.js';
 import {
   ConflictError,
@@ -21,6 +22,16 @@ import {
   type SigningKeyRecord,
   type Storage,
 } from '../types.js';
+import type {
+  IdempotencyRecord,
+  OrderRecord,
+  OrderStatusRecord,
+  TaskingStorage,
+  TleRecord,
+  TransitionExtras,
+  WebhookDeliveryRecord,
+  WebhookRecord,
+} from '../tasking.js';
 
 type Row = Record<string, unknown>;
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -47,7 +58,9 @@ export class PostgresStorage implements Storage {
     this.pool = new pg.Pool({ connectionString, max: poolSize });
     // An idle client's error (e.g. the server restarting) must not crash the process; the next query reconnects.
     this.pool.on('error', () => {});
+    this.tdb = { pool: this.pool, tx: (fn) => this.tx(fn) };
   }
+  private readonly tdb: tasking.PgDb;
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
@@ -325,5 +338,66 @@ export class PostgresStorage implements Storage {
   }
   async searchItems(orgId: string, search: ItemSearch): Promise<ItemPage> {
     return catalog.searchItems(this.pool, orgId, search);
+  }
+
+  async upsertTleSets(sets: TleRecord[]): Promise<void> {
+    return tasking.upsertTleSets(this.tdb, sets);
+  }
+  async listTleSets(): Promise<TleRecord[]> {
+    return tasking.listTleSets(this.tdb);
+  }
+  async createOrder(order: OrderRecord, first: Omit<OrderStatusRecord, 'orderId' | 'seq'>, idempotency?: IdempotencyRecord): Promise<void> {
+    return tasking.createOrder(this.tdb, order, first, idempotency);
+  }
+  async getIdempotency(clientId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    return tasking.getIdempotency(this.tdb, clientId, key);
+  }
+  async getOrderFor(orgId: string, id: string): Promise<OrderRecord | undefined> {
+    return tasking.getOrderFor(this.tdb, orgId, id);
+  }
+  async listOrdersFor(orgId: string, limit: number, beforeId?: string): Promise<OrderRecord[]> {
+    return tasking.listOrdersFor(this.tdb, orgId, limit, beforeId);
+  }
+  async listOrderStatuses(orderId: string): Promise<OrderStatusRecord[]> {
+    return tasking.listOrderStatuses(this.tdb, orderId);
+  }
+  async transitionOrder(
+    id: string,
+    expectedVersion: number,
+    patch: Parameters<TaskingStorage['transitionOrder']>[2],
+    extras: TransitionExtras,
+    now: number,
+  ): Promise<OrderRecord | undefined> {
+    return tasking.transitionOrder(this.tdb, id, expectedVersion, patch, extras, now);
+  }
+  async listDueOrders(now: number, limit: number): Promise<OrderRecord[]> {
+    return tasking.listDueOrders(this.tdb, now, limit);
+  }
+  async listBookedOrders(noradId: number, start: number, end: number): Promise<OrderRecord[]> {
+    return tasking.listBookedOrders(this.tdb, noradId, start, end);
+  }
+  async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    return tasking.acquireLease(this.tdb, name, holder, ttlMs, now);
+  }
+  async releaseLease(name: string, holder: string): Promise<void> {
+    return tasking.releaseLease(this.tdb, name, holder);
+  }
+  async createWebhook(w: WebhookRecord): Promise<void> {
+    return tasking.createWebhook(this.tdb, w);
+  }
+  async listWebhooksFor(orgId: string): Promise<WebhookRecord[]> {
+    return tasking.listWebhooksFor(this.tdb, orgId);
+  }
+  async deleteWebhookFor(orgId: string, id: string): Promise<boolean> {
+    return tasking.deleteWebhookFor(this.tdb, orgId, id);
+  }
+  async listDueDeliveries(now: number, limit: number): Promise<WebhookDeliveryRecord[]> {
+    return tasking.listDueDeliveries(this.tdb, now, limit);
+  }
+  async updateDelivery(id: string, patch: Parameters<TaskingStorage['updateDelivery']>[1], now: number): Promise<void> {
+    return tasking.updateDelivery(this.tdb, id, patch, now);
+  }
+  async listDeliveriesFor(orgId: string, limit: number): Promise<WebhookDeliveryRecord[]> {
+    return tasking.listDeliveriesFor(this.tdb, orgId, limit);
   }
 }

@@ -85,4 +85,72 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     FROM (SELECT ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON(g), 4326)) AS x) s
   $$;
   `,
+  // 5: tasking (STAPI orders) — element sets, orders + status history, idempotency keys, the scheduler's
+  // lease, webhooks and their delivery log. JSON columns are TEXT, not JSONB: nothing
+  // queries inside them, and TEXT returns the exact JSON written (JSONB reorders keys).
+  // booked_* copy three fields of the booked pass (JSON in column booked) so conflict detection is indexed.
+  `
+  CREATE TABLE tle_sets (
+    norad_id INTEGER PRIMARY KEY, name TEXT NOT NULL, line1 TEXT NOT NULL, line2 TEXT NOT NULL,
+    epoch BIGINT NOT NULL, sensor TEXT NOT NULL CHECK (sensor IN ('optical','thermal')), loaded_at BIGINT NOT NULL
+  );
+  CREATE TABLE orders (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    client_id TEXT NOT NULL,
+    product_id TEXT NOT NULL,
+    geometry TEXT NOT NULL,
+    window_start BIGINT NOT NULL, window_end BIGINT NOT NULL,
+    order_parameters TEXT NOT NULL,
+    filter TEXT,
+    priority TEXT NOT NULL,
+    price_minor BIGINT NOT NULL, currency TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('received','accepted','rejected','scheduled','processing','completed','failed','cancelled','expired')),
+    booked TEXT, booked_norad_id INTEGER, booked_start BIGINT, booked_end BIGINT,
+    attempts INTEGER NOT NULL,
+    next_action_at BIGINT,
+    item_id TEXT,
+    created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+    version INTEGER NOT NULL
+  );
+  CREATE INDEX orders_org_created ON orders (org_id, created_at DESC, id DESC);
+  CREATE INDEX orders_next_action ON orders (next_action_at) WHERE next_action_at IS NOT NULL;
+  CREATE INDEX orders_booked ON orders (booked_norad_id, booked_start) WHERE booked_norad_id IS NOT NULL;
+  CREATE TABLE order_statuses (
+    order_id TEXT NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    timestamp BIGINT NOT NULL,
+    status_code TEXT NOT NULL,
+    reason_code TEXT, reason_text TEXT,
+    links TEXT NOT NULL,
+    PRIMARY KEY (order_id, seq)
+  );
+  CREATE TABLE idempotency_keys (
+    client_id TEXT NOT NULL, key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    order_id TEXT NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (client_id, key)
+  );
+  CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL);
+  CREATE TABLE webhooks (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    url TEXT NOT NULL, secret TEXT NOT NULL, events TEXT NOT NULL,
+    enabled BOOLEAN NOT NULL, created_at BIGINT NOT NULL
+  );
+  CREATE INDEX webhooks_org ON webhooks (org_id, created_at);
+  CREATE TABLE webhook_deliveries (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    webhook_id TEXT NOT NULL,
+    org_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    message_id TEXT NOT NULL, event_type TEXT NOT NULL, payload TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending','delivered','failed')),
+    attempts INTEGER NOT NULL, next_attempt_at BIGINT,
+    last_status INTEGER, last_error TEXT,
+    created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+  CREATE INDEX webhook_deliveries_org ON webhook_deliveries (org_id, created_at DESC, id DESC);
+  `,
 ];

@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteCatalog, registerGeometryFunctions } from './catalog.js';
+import { SqliteTasking } from './tasking.js';
 import { auditFromRow, clientFromRow, collectionFromRow, keyFromRow, revocationFromRow, secretsByClient } from '../rows.js';
 import {
   ConflictError,
@@ -24,6 +25,16 @@ import {
   type SigningKeyRecord,
   type Storage,
 } from '../types.js';
+import type {
+  IdempotencyRecord,
+  OrderRecord,
+  OrderStatusRecord,
+  TaskingStorage,
+  TleRecord,
+  TransitionExtras,
+  WebhookDeliveryRecord,
+  WebhookRecord,
+} from '../tasking.js';
 
 type Row = Record<string, unknown>;
 
@@ -70,8 +81,10 @@ export class SqliteStorage implements Storage {
     this.db.pragma('busy_timeout = 5000');
     registerGeometryFunctions(this.db);
     this.catalog = new SqliteCatalog(this.db, (sql) => this.q(sql));
+    this.tasking = new SqliteTasking(this.db, (sql) => this.q(sql), this.catalog);
   }
   private readonly catalog: SqliteCatalog;
+  private readonly tasking: SqliteTasking;
 
   private q(sql: string): Database.Statement {
     let s = this.stmts.get(sql);
@@ -372,5 +385,66 @@ export class SqliteStorage implements Storage {
   }
   async searchItems(orgId: string, search: ItemSearch): Promise<ItemPage> {
     return this.catalog.searchItems(orgId, search);
+  }
+
+  async upsertTleSets(sets: TleRecord[]): Promise<void> {
+    return this.tasking.upsertTleSets(sets);
+  }
+  async listTleSets(): Promise<TleRecord[]> {
+    return this.tasking.listTleSets();
+  }
+  async createOrder(order: OrderRecord, first: Omit<OrderStatusRecord, 'orderId' | 'seq'>, idempotency?: IdempotencyRecord): Promise<void> {
+    return this.tasking.createOrder(order, first, idempotency);
+  }
+  async getIdempotency(clientId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    return this.tasking.getIdempotency(clientId, key);
+  }
+  async getOrderFor(orgId: string, id: string): Promise<OrderRecord | undefined> {
+    return this.tasking.getOrderFor(orgId, id);
+  }
+  async listOrdersFor(orgId: string, limit: number, beforeId?: string): Promise<OrderRecord[]> {
+    return this.tasking.listOrdersFor(orgId, limit, beforeId);
+  }
+  async listOrderStatuses(orderId: string): Promise<OrderStatusRecord[]> {
+    return this.tasking.listOrderStatuses(orderId);
+  }
+  async transitionOrder(
+    id: string,
+    expectedVersion: number,
+    patch: Parameters<TaskingStorage['transitionOrder']>[2],
+    extras: TransitionExtras,
+    now: number,
+  ): Promise<OrderRecord | undefined> {
+    return this.tasking.transitionOrder(id, expectedVersion, patch, extras, now);
+  }
+  async listDueOrders(now: number, limit: number): Promise<OrderRecord[]> {
+    return this.tasking.listDueOrders(now, limit);
+  }
+  async listBookedOrders(noradId: number, start: number, end: number): Promise<OrderRecord[]> {
+    return this.tasking.listBookedOrders(noradId, start, end);
+  }
+  async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.tasking.acquireLease(name, holder, ttlMs, now);
+  }
+  async releaseLease(name: string, holder: string): Promise<void> {
+    return this.tasking.releaseLease(name, holder);
+  }
+  async createWebhook(w: WebhookRecord): Promise<void> {
+    return this.tasking.createWebhook(w);
+  }
+  async listWebhooksFor(orgId: string): Promise<WebhookRecord[]> {
+    return this.tasking.listWebhooksFor(orgId);
+  }
+  async deleteWebhookFor(orgId: string, id: string): Promise<boolean> {
+    return this.tasking.deleteWebhookFor(orgId, id);
+  }
+  async listDueDeliveries(now: number, limit: number): Promise<WebhookDeliveryRecord[]> {
+    return this.tasking.listDueDeliveries(now, limit);
+  }
+  async updateDelivery(id: string, patch: Parameters<TaskingStorage['updateDelivery']>[1], now: number): Promise<void> {
+    return this.tasking.updateDelivery(id, patch, now);
+  }
+  async listDeliveriesFor(orgId: string, limit: number): Promise<WebhookDeliveryRecord[]> {
+    return this.tasking.listDeliveriesFor(orgId, limit);
   }
 }
