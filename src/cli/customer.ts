@@ -1,17 +1,30 @@
 /**
- * Customer commands: `login`, `token`, `whoami`. They talk HTTP only, through the SDK
- * (packages/sdk), with credentials kept in a profile file (mode 0600) in the user's config
- * directory: `$XDG_CONFIG_HOME/skyport/profiles.json`, default `~/.config/skyport/profiles.json`.
+ * Customer commands: `login`, `token`, `whoami`, `collections`, `search`, `download`, `clients`.
+ * They talk HTTP only, through the SDK (packages/sdk), with credentials kept in a profile file
+ * (mode 0600) in the user's config directory: `$XDG_CONFIG_HOME/skyport/profiles.json`, default
+ * `~/.config/skyport/profiles.json`.
  *
- * Exit codes: 0 ok · 2 usage or local configuration · 3 credentials refused or not permitted ·
- * 4 server unreachable or unavailable.
+ * Exit codes: 0 ok · 2 usage, local configuration or a request the server refused as malformed/unknown (4xx) ·
+ * 3 credentials refused or not permitted · 4 server unreachable or unavailable, or a download that broke off.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { AdminClient, ApiError, CatalogClient, ClientCredentials, TokenError, type ApiClient } from '../../packages/sdk/src/index.js';
-import { UsageError } from './operator.js';
+import {
+  AdminClient,
+  ApiError,
+  CatalogClient,
+  ClientCredentials,
+  DownloadError,
+  InsufficientScopeError,
+  TokenError,
+  type ApiClient,
+  type SearchParams,
+  type StacAsset,
+  type StacItem,
+} from '../../packages/sdk/src/index.js';
+import { table, UsageError } from './operator.js';
 
 interface Profile {
   client_id: string;
@@ -86,6 +99,13 @@ async function api<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (e) {
     if (e instanceof ApiError) throw new CustomerError(e.message, e.status === 401 || e.status === 403 ? 3 : e.status >= 500 ? 4 : 2);
+    if (e instanceof InsufficientScopeError) throw new CustomerError(e.message, 3);
+    if (e instanceof DownloadError) throw new CustomerError(`${e.message}; run the command again to resume (${e.partPath})`, 4);
+    // undici's network failure (refused, reset, DNS) on an API call, after the token request succeeded.
+    if (e instanceof TypeError && e.message === 'fetch failed') {
+      const cause = (e.cause as Error | undefined)?.message;
+      throw new CustomerError(`cannot reach the server${cause ? `: ${cause}` : ''}`, 4);
+    }
     throw e instanceof TokenError ? tokenFailure(e) : e;
   }
 }
@@ -181,6 +201,242 @@ function clientsCommands(program: Command): void {
   }
 }
 
+/** The Data API client of a profile; the API base is the token URL's origin. */
+function catalog(p: Profile): CatalogClient {
+  return new CatalogClient(provider(p), new URL(p.token_url).origin);
+}
+
+/** A comma-separated list option, repeatable: `--ids a,b --ids c`. */
+const list = (v: string, prev: string[] = []): string[] => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+];
+
+interface SearchOpts {
+  bbox?: string;
+  datetime?: string;
+  collections?: string[];
+  ids?: string[];
+  filter?: string;
+  sortby?: string;
+  limit: string;
+  format?: string;
+  profile: string;
+}
+
+/** The search parameters of the command line; local mistakes are UsageErrors (exit 2), the rest is the server's to judge. */
+function searchParams(o: SearchOpts): { params: SearchParams; max: number; format: 'table' | 'geojson' | 'ndjson' } {
+  const params: SearchParams = {};
+  if (o.bbox !== undefined) {
+    const bbox = o.bbox.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+    if ((bbox.length !== 4 && bbox.length !== 6) || !bbox.every(Number.isFinite))
+      throw new UsageError('--bbox takes 4 numbers in degrees: west,south,east,north (e.g. 5.9,45.8,10.5,47.8), or 6 with heights');
+    params.bbox = bbox;
+  }
+  if (o.datetime !== undefined) params.datetime = o.datetime;
+  if (o.collections?.length) params.collections = o.collections;
+  if (o.ids?.length) params.ids = o.ids;
+  if (o.filter !== undefined) params.filter = o.filter;
+  if (o.sortby !== undefined) params.sortby = o.sortby;
+  if (!/^\d+$/.test(o.limit) || Number(o.limit) < 1) throw new UsageError('--limit must be a whole number of items ≥ 1');
+  const format = o.format ?? (process.stdout.isTTY ? 'table' : 'ndjson');
+  if (format !== 'table' && format !== 'geojson' && format !== 'ndjson') throw new UsageError('--format must be table, geojson or ndjson');
+  return { params, max: Number(o.limit), format };
+}
+
+function searchTable(items: StacItem[], matched: number | undefined): string {
+  const rows = items.map((it) => {
+    const cc = it.properties['eo:cloud_cover'];
+    return {
+      id: it.id,
+      collection: it.collection ?? '',
+      datetime: it.properties.datetime ?? `${String(it.properties.start_datetime)}/${String(it.properties.end_datetime)}`,
+      'cloud cover': typeof cc === 'number' ? `${cc.toFixed(1)} %` : '',
+    };
+  });
+  const total = matched !== undefined ? ` of ${matched} matching` : '';
+  return `${table(rows, ['id', 'collection', 'datetime', 'cloud cover'])}\n${items.length} item(s)${total}`;
+}
+
+function searchCommand(program: Command): void {
+  program
+    .command('search')
+    .description('search items (STAC item search, all pages): a table on a terminal, NDJSON (one item a line) when piped')
+    .option('--bbox <w,s,e,n>', 'bounding box in degrees: west,south,east,north')
+    .option('--datetime <datetime>', 'an RFC 3339 instant or an interval start/end (.. for an open end)')
+    .option('--collections <ids>', 'collection ids, comma-separated', list)
+    .option('--ids <ids>', 'item ids, comma-separated', list)
+    .option('--filter <cql2-text>', 'a CQL2 text filter, e.g. "eo:cloud_cover < 20"')
+    .option('--sortby <fields>', 'sort keys, e.g. -datetime,+id (- descending)')
+    .option('--limit <n>', 'items to print in all, across pages', '100')
+    .option('--format <format>', 'table, geojson (one FeatureCollection) or ndjson (default: table on a terminal, ndjson when piped)')
+    .option('--profile <name>', 'profile name', 'default')
+    .addHelpText(
+      'after',
+      '\nExample:\n  skyport search --collections skyport-lst --bbox 5.9,45.8,10.5,47.8 --datetime 2024-05-01T00:00:00Z/.. \\\n' +
+        '    --filter "eo:cloud_cover < 20" --sortby -datetime --limit 20',
+    )
+    .action(async (opts: SearchOpts) => {
+      const { params, max, format } = searchParams(opts);
+      const p = profile(opts.profile);
+      const items: StacItem[] = [];
+      let matched: number | undefined;
+      // `skyport search | head` closes the pipe early: that ends the output, it is not a failure.
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : undefined));
+      await api(async () => {
+        for await (const page of catalog(p).pages(params, { maxItems: max })) {
+          matched ??= page.numberMatched;
+          if (format === 'ndjson') process.stdout.write(page.features.map((f) => `${JSON.stringify(f)}\n`).join(''));
+          else items.push(...page.features);
+        }
+      });
+      if (format === 'table') console.log(searchTable(items, matched));
+      if (format === 'geojson') {
+        const fc = {
+          type: 'FeatureCollection',
+          features: items,
+          numberReturned: items.length,
+          ...(matched !== undefined ? { numberMatched: matched } : {}),
+        };
+        console.log(JSON.stringify(fc, null, 2));
+      }
+    });
+}
+
+const EXTENSIONS: Record<string, string> = {
+  'image/tiff': '.tif',
+  'image/jp2': '.jp2',
+  'image/png': '.png',
+  'image/jpeg': '.jpg',
+  'image/webp': '.webp',
+  'application/json': '.json',
+  'application/geo+json': '.geojson',
+  'application/xml': '.xml',
+  'text/xml': '.xml',
+  'text/plain': '.txt',
+  'text/html': '.html',
+  'application/x-netcdf': '.nc',
+  'application/x-hdf5': '.h5',
+  'application/x-hdf': '.hdf',
+  'application/zip': '.zip',
+  'application/vnd.apache.parquet': '.parquet',
+  'application/x-parquet': '.parquet',
+};
+
+/** A local file name for an asset: `<item>_<key><ext>`, with anything that could leave the folder replaced. */
+function assetFileName(itemId: string, key: string, a: StacAsset): string {
+  const safe = (x: string) => x.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+  const fromHref = /\.[A-Za-z0-9]{1,8}$/.exec(new URL(a.href, 'http://x').pathname)?.[0];
+  const fromType = typeof a.type === 'string' ? EXTENSIONS[a.type.split(';')[0]!.trim().toLowerCase()] : undefined;
+  const base = `${safe(itemId)}_${safe(key)}`;
+  const ext = fromType ?? fromHref ?? '';
+  return base.toLowerCase().endsWith(ext.toLowerCase()) ? base : `${base}${ext}`;
+}
+
+/** Bytes in a human unit (SI, as download tools show them). */
+function human(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = -1;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]!}`;
+}
+
+/** A one-line progress display on a terminal's stderr, at most ten updates a second; nothing when stderr is not a TTY. */
+function progressLine(name: string): { update: (bytes: number, total: number | undefined) => void; done: () => void } {
+  if (!process.stderr.isTTY) return { update: () => {}, done: () => {} };
+  let last = 0;
+  const draw = (bytes: number, total: number | undefined) => {
+    const pct = total ? ` ${Math.floor((bytes / total) * 100)} %` : '';
+    process.stderr.write(`\r\x1b[K${name}  ${human(bytes)}${total ? ` / ${human(total)}` : ''}${pct}`);
+  };
+  let latest: [number, number | undefined] = [0, undefined];
+  return {
+    update: (bytes, total) => {
+      latest = [bytes, total];
+      if (Date.now() - last < 100 && bytes !== total) return;
+      last = Date.now();
+      draw(bytes, total);
+    },
+    done: () => {
+      draw(...latest);
+      process.stderr.write('\n');
+    },
+  };
+}
+
+interface DownloadOpts {
+  asset?: string[];
+  out: string;
+  force?: boolean;
+  profile: string;
+}
+
+/** The assets to fetch: those asked for (all must exist), else every asset Skyport serves itself (on the API origin). */
+function chooseAssets(item: StacItem, asked: string[], origin: string): [string, StacAsset][] {
+  const assets = item.assets ?? {};
+  if (asked.length) {
+    const missing = asked.filter((k) => !Object.hasOwn(assets, k));
+    if (missing.length)
+      throw new UsageError(`item ${item.id} has no asset ${missing.join(', ')}; its assets: ${Object.keys(assets).join(', ') || 'none'}`);
+    return asked.map((k) => [k, assets[k]!]);
+  }
+  const held = Object.entries(assets).filter(([, a]) => typeof a?.href === 'string' && new URL(a.href, origin).origin === origin);
+  if (!held.length) throw new UsageError(`item ${item.id} has no assets served by this API; name remote ones with --asset`);
+  return held;
+}
+
+function downloadCommand(program: Command): void {
+  program
+    .command('download <collection/item>')
+    .description('download assets of an item (resumes a partial .part file); prints each file written')
+    .option('--asset <key>', 'asset key, repeatable or comma-separated (default: every asset this API serves)', list)
+    .option('--out <dir>', 'folder to write to; files are named <item>_<asset><ext>', '.')
+    .option('--force', 'download again files that exist already')
+    .option('--profile <name>', 'profile name', 'default')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  skyport download skyport-lst/TIR_20260114T103512_S2_T0123 --asset data --out ./scenes\n' +
+        '  skyport search --collections skyport-lst --limit 1 | jq -r \'"\\(.collection)/\\(.id)"\' | xargs skyport download',
+    )
+    .action(async (target: string, opts: DownloadOpts) => {
+      const slash = target.indexOf('/');
+      if (slash <= 0 || slash === target.length - 1) throw new UsageError('name the item as <collection>/<item>');
+      const [collection, itemId] = [target.slice(0, slash), target.slice(slash + 1)];
+      const p = profile(opts.profile);
+      const cat = catalog(p);
+      const item = await api(() => cat.item(collection, itemId));
+      const chosen = chooseAssets(item, opts.asset ?? [], new URL(p.token_url).origin);
+      try {
+        mkdirSync(opts.out, { recursive: true });
+      } catch (e) {
+        throw new UsageError(`cannot create ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      for (const [key, asset] of chosen) {
+        const to = path.join(opts.out, assetFileName(item.id, key, asset));
+        if (existsSync(to) && !opts.force) {
+          console.log(`${to}  exists (skipped; --force downloads it again)`);
+          continue;
+        }
+        const line = progressLine(path.basename(to));
+        const r = await api(() => cat.download(asset.href, { to, onProgress: line.update }))
+          .catch((e: NodeJS.ErrnoException) => {
+            // The local side failed (a folder not writable, a full disk): not the server's fault.
+            throw e.syscall ? new UsageError(`cannot write ${to}: ${e.code ?? e.message}`) : e;
+          })
+          .finally(line.done);
+        console.log(`${to}  ${human(r.bytes)}${r.resumedFrom ? ` (resumed at ${human(r.resumedFrom)})` : ''}`);
+      }
+    });
+}
+
 export function customerCommands(program: Command): void {
   clientsCommands(program);
   program
@@ -263,4 +519,6 @@ export function customerCommands(program: Command): void {
         ].join('\n'),
       );
     });
+  searchCommand(program);
+  downloadCommand(program);
 }

@@ -4,4 +4,25 @@ export { authorizedFetch, type AuthorizedFetchOptions } from './authorized-fetch
 export { TokenError, InsufficientScopeError, type TokenErrorKind } from './errors.js';
 export { retryAfterMs } from './retry-after.js';
 export { AdminClient, ApiError, type ApiClient, type AuditEntry, type RootScope } from './admin.js';
-export { CatalogClient, type StacCollection } from './catalog.js';
+export {
+  CatalogClient,
+  searchBody,
+  type CatalogClientOptions,
+  type Geometry,
+  type ItemCollection,
+  type SearchOptions,
+  type SearchParams,
+  type SortBy,
+  type StacAsset,
+  type StacCollection,
+  type StacItem,
+  type StacLink,
+} from './catalog.js';
+export {
+  downloadAsset,
+  DownloadError,
+  type AssetRef,
+  type DownloadContext,
+  type DownloadOptions,
+  type DownloadResult,
+} from './download.js';
