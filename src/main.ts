@@ -20,6 +20,8 @@ import { collectionRoutes } from './catalog/collections.js';
 import { assetRoutes } from './catalog/assets.js';
 import { itemRoutes } from './catalog/items.js';
 import { openapiRoutes } from './catalog/openapi.js';
+import { taskingProductRoutes } from './tasking/landing.js';
+import { ensureDemoConstellation } from './tasking/tle-store.js';
 import { transactionRoutes } from './catalog/transactions.js';
 import { landingRoutes } from './catalog/landing.js';
 import { REVOCATION_RETENTION_MS, type Config } from './config.js';
@@ -80,6 +82,9 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
     await itemRoutes(app, { storage, publicUrl: config.publicUrl, guard: dataGuard, limits });
     await assetRoutes(app, { storage, assetsDir: config.assetsDir, guard: dataGuard });
     await openapiRoutes(app, { publicUrl: config.publicUrl, guard: dataGuard, limits });
+    // Demo element sets are (re-)epoched at every start so that demo opportunities never go stale.
+    await ensureDemoConstellation(storage);
+    await taskingProductRoutes(app, { storage, publicUrl: config.publicUrl, guard: dataGuard });
     await app.register(async (scope) => transactionRoutes(scope, { storage, publicUrl: config.publicUrl, guard: dataGuard }));
 
     const sync = async () => {

@@ -4,6 +4,7 @@ import { ConfigError } from '../config.js';
 import { EnvelopeError } from '../util/envelope.js';
 import { PortInUse } from '../main.js';
 import { catalogCommands } from './catalog.js';
+import { taskingCommands } from './tasking.js';
 import { CustomerError, customerCommands } from './customer.js';
 import { operatorCommands, UsageError } from './operator.js';
 
@@ -16,6 +17,7 @@ const program = new Command('skyport')
   .exitOverride();
 operatorCommands(program);
 catalogCommands(program);
+taskingCommands(program);
 customerCommands(program);
 
 try {
