@@ -154,7 +154,12 @@ async function firstStart(storage: Storage, hasher: SecretHasher, config: Config
   }
   for (const f of await refreshCredentialFiles(storage, config))
     console.log(`Updated token_url and audience in ${f} for ${config.publicUrl}`);
+  // Operator commands run without PORT/SKYPORT_PUBLIC_URL write credential files for the URL actually served.
+  await storage.setMeta(SERVED_PUBLIC_URL_META, config.publicUrl);
 }
+
+/** Meta key: the public URL the server last started with (read by operator commands writing credential files). */
+export const SERVED_PUBLIC_URL_META = 'served_public_url';
 
 /** `skyport serve`: first-start work, then listen (in SKYPORT_WORKERS processes when > 1). Throws PortInUse. */
 export async function serve(config: Config): Promise<void> {

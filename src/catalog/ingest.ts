@@ -224,6 +224,8 @@ export function normalizeItem(raw: unknown, opts: { collection?: string; owned?:
     }
   }
   assertValid('item', servedItem(doc));
+  checkCoordinates(doc.geometry);
+  checkCommonFields(doc.properties);
   return { item: doc as StacItem, notes };
 }
 
@@ -244,6 +246,50 @@ function repairUrls(doc: Json, notes: string[]): void {
   };
   if (Array.isArray(doc.links)) doc.links.forEach((l, i) => fix(l, 'href', `links[${i}].href`));
   if (Array.isArray(doc.providers)) doc.providers.forEach((p, i) => fix(p, 'url', `providers[${i}].url`));
+}
+
+/**
+ * RFC 7946 positions: latitudes within ±90 (a 95 is a typo, not a place), with 1° of tolerance because
+ * raster footprints reach half a pixel past the pole (-90.00014 in the real sample), as longitudes a little
+ * past ±180 are left as published (180.14 for a tile on the antimeridian).
+ */
+const MAX_ABS_LATITUDE = 91;
+
+function checkCoordinates(g: unknown): void {
+  const visit = (c: unknown, path: string): void => {
+    if (!Array.isArray(c)) return;
+    if (typeof c[0] === 'number') {
+      const lat = c[1];
+      if (typeof lat === 'number' && !(Math.abs(lat) <= MAX_ABS_LATITUDE)) {
+        throw new IngestError(`geometry.${path}`, `latitude ${lat} lies outside -90..90`);
+      }
+      return;
+    }
+    c.forEach((x, n) => visit(x, `${path}[${n}]`));
+  };
+  if (isObject(g)) {
+    if (Array.isArray(g.geometries)) g.geometries.forEach((x) => checkCoordinates(x));
+    visit(g.coordinates, 'coordinates');
+  }
+}
+
+/**
+ * The extension fields Skyport filters and sorts on are checked for their type (extension schemas are
+ * not applied as a whole: they would have to be fetched): `eo:cloud_cover` 0–100, `gsd` > 0, `view:*` angles numbers.
+ */
+function checkCommonFields(props: unknown): void {
+  if (!isObject(props)) return;
+  const num = (k: string, min: number, max: number) => {
+    const v = props[k];
+    if (v === undefined || v === null) return;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+      throw new IngestError(`properties.${k}`, `must be a number from ${min} to ${max}, got ${JSON.stringify(v).slice(0, 40)}`);
+    }
+  };
+  num('eo:cloud_cover', 0, 100);
+  num('gsd', Number.MIN_VALUE, Number.MAX_VALUE);
+  num('view:off_nadir', 0, 90);
+  num('view:sun_elevation', -90, 90);
 }
 
 /** The Item as Skyport serves it, as far as the schema's collection rule cares: with its rel=collection link. */

@@ -79,7 +79,9 @@ async function* readSource(src: string, stdin: Readable): AsyncGenerator<Sourced
   const plain = gz ? src.slice(0, -3) : src;
   if (src !== '-' && /\.(ndjson|jsonl)$/i.test(plain))
     return yield* ndjson(gz ? createReadStream(src).pipe(createGunzip()) : createReadStream(src), name);
-  const text = src === '-' ? await readAll(stdin) : gz ? gunzipSync(await readFile(src)).toString('utf8') : await readFile(src, 'utf8');
+  const bytes = src === '-' ? await readAll(stdin) : await readFile(src);
+  // Gzip is recognised by its magic bytes too (a .gz piped to stdin has no name to tell).
+  const text = (gz || (bytes[0] === 0x1f && bytes[1] === 0x8b) ? gunzipSync(bytes) : bytes).toString('utf8');
   try {
     yield { value: JSON.parse(text), source: name };
   } catch {
@@ -88,10 +90,10 @@ async function* readSource(src: string, stdin: Readable): AsyncGenerator<Sourced
   }
 }
 
-async function readAll(s: Readable): Promise<string> {
+async function readAll(s: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of s) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** Expands containers (FeatureCollection, arrays, `{collections}`) into single STAC objects. */

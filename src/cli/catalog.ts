@@ -11,7 +11,7 @@ import { benchCollectionSpecs, toStacCollection } from '../catalog/generate/coll
 import { BENCH_WINDOW, writeNdjson } from '../catalog/generate/ndjson.js';
 import { loadStac, type LoadSummary } from '../catalog/load.js';
 import type { CollectionAccess } from '../storage/types.js';
-import { config, dataDirOption, operatorAudit, table, UsageError, withStorage } from './operator.js';
+import { config, dataDirOption, operatorAudit, servedConfig, table, UsageError, withStorage } from './operator.js';
 
 const ACCESS: readonly CollectionAccess[] = ['open', 'licensed', 'private'];
 
@@ -54,11 +54,12 @@ export function catalogCommands(program: Command): void {
       await withStorage(c, async (s) => {
         const hasher = new SecretHasher(await loadHashKey(s, c.encryptionKey));
         const { client, secret, orgId } = await createPlatformClient({ storage: s, hasher }, name);
+        const served = await servedConfig(c, s);
         const body = {
           client_id: client.clientId,
           client_secret: secret,
-          token_url: `${c.publicUrl}/oauth2/token`,
-          audience: c.dataAudience,
+          token_url: `${served.publicUrl}/oauth2/token`,
+          audience: served.dataAudience,
           root_scope: 'platform',
           organization: '(platform)',
         };
@@ -105,6 +106,8 @@ export function catalogCommands(program: Command): void {
           await operatorAudit(s, null, 'catalog.load', null, { sources, collections: summary.collections, items: summary.items });
           if (opts.json) console.log(JSON.stringify(summary, null, 2));
           else printSummary(summary, (Date.now() - started) / 1000);
+          // Scripts must notice rejections: exit 1 when anything was rejected (what was valid is loaded all the same).
+          if (summary.items.rejected + summary.collections.rejected > 0) process.exitCode = 1;
         });
       },
     );
@@ -112,11 +115,10 @@ export function catalogCommands(program: Command): void {
   for (const grant of [true, false]) {
     catalog
       .command(`${grant ? 'grant' : 'revoke'} <collection> <org>`)
-      .description(
-        grant ? 'license a collection to an organization (makes it licensed if it was open)' : 'withdraw an organization’s license',
-      )
+      .description(grant ? 'license a collection to an organization' : 'withdraw an organization’s license')
       .option(...dataDirOption)
-      .action(async (collectionId: string, orgName: string, opts: { dataDir?: string }) => {
+      .option('--restrict', 'grant an OPEN collection anyway: it becomes licensed, hidden from every organization not granted it')
+      .action(async (collectionId: string, orgName: string, opts: { dataDir?: string; restrict?: boolean }) => {
         await withStorage(config(opts), async (s) => {
           const c = await s.getCollection(collectionId);
           if (!c) throw new UsageError(`no collection ${collectionId}`);
@@ -124,7 +126,15 @@ export function catalogCommands(program: Command): void {
           if (!org) throw new UsageError(`no organization named "${orgName}"`);
           if (grant) {
             if (c.access === 'private') throw new UsageError(`${collectionId} is private to one organization; it cannot be licensed`);
-            if (c.access === 'open') await s.upsertCollection({ ...c, access: 'licensed', updatedAt: Date.now() });
+            if (c.access === 'open') {
+              if (!opts.restrict) {
+                throw new UsageError(
+                  `${collectionId} is open: every organization sees it already. Granting it to ${orgName} would make it licensed and hide it from all others; add --restrict to do that.`,
+                );
+              }
+              await s.upsertCollection({ ...c, access: 'licensed', updatedAt: Date.now() });
+              console.log(`${collectionId} is now licensed: only organizations granted it see it.`);
+            }
             await s.grantCollection(collectionId, org.id);
           } else if (!(await s.revokeCollection(collectionId, org.id)))
             throw new UsageError(`${orgName} holds no license to ${collectionId}`);
@@ -158,7 +168,8 @@ export function catalogCommands(program: Command): void {
       const temporal: [string, string] = [BENCH_WINDOW.start.toISOString(), BENCH_WINDOW.end.toISOString()];
       // Collections first, so that `| skyport catalog load -` knows them before their items.
       for (const spec of benchCollectionSpecs(collections)) out.write(JSON.stringify(toStacCollection(spec, temporal)) + '\n');
-      await writeNdjson(out, { items, collections, seed });
+      const written = await writeNdjson(out, { items, collections, seed });
+      if (opts.out) console.error(`Wrote ${collections} collections and ${written.items} items to ${opts.out}`);
       if (out !== process.stdout)
         await new Promise<void>((resolve, reject) => (out as WriteStream).end((e?: Error | null) => (e ? reject(e) : resolve())));
     });

@@ -1,4 +1,5 @@
 /** The `skyport` command line: operator commands (this host's store) and customer commands (HTTP only, through the SDK). */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { EnvelopeError } from '../util/envelope.js';
@@ -11,7 +12,9 @@ import { operatorCommands, UsageError } from './operator.js';
 // Everything Skyport writes (database, keys, credential files) is for this user only.
 process.umask(0o077);
 
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 const program = new Command('skyport')
+  .version(pkg.version, '-V, --version', 'print the Skyport version')
   .description('Skyport: OAuth 2.0 authorization server, STAC catalog and tasking API for satellite data')
   .showHelpAfterError()
   .exitOverride();

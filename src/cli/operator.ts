@@ -12,7 +12,7 @@ import { JWKS_MAX_AGE, KeyStore } from '../auth/keys.js';
 import { SecretHasher } from '../auth/secrets.js';
 import { loadHashKey, writeCredentialFiles } from '../bootstrap.js';
 import { loadConfig, REVOCATION_RETENTION_MS, type Config } from '../config.js';
-import { serve } from '../main.js';
+import { serve, SERVED_PUBLIC_URL_META } from '../main.js';
 import { openStorage } from '../storage/open.js';
 import { ConflictError, type Storage } from '../storage/types.js';
 
@@ -23,6 +23,17 @@ export class UsageError extends Error {
 
 export function config(opts: { dataDir?: string }): Config {
   return loadConfig(opts.dataDir ? { ...process.env, SKYPORT_DATA_DIR: opts.dataDir } : process.env);
+}
+
+/**
+ * The configuration credential files should carry: the command's own when PORT or SKYPORT_PUBLIC_URL is
+ * set, else the public URL the server last started with on this store (so `org create` run without
+ * the server's PORT writes files that point at the running server).
+ */
+export async function servedConfig(c: Config, s: Storage, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  if (env.SKYPORT_PUBLIC_URL || env.PORT) return c;
+  const served = await s.getMeta(SERVED_PUBLIC_URL_META);
+  return served && served !== c.publicUrl ? loadConfig({ ...env, SKYPORT_DATA_DIR: c.dataDir, SKYPORT_PUBLIC_URL: served }) : c;
 }
 
 export async function withStorage<T>(c: Config, fn: (s: Storage) => Promise<T>): Promise<T> {
@@ -103,7 +114,7 @@ export function operatorCommands(program: Command): void {
           if (e instanceof ConflictError) throw new UsageError(`an organization named "${name}" exists already`);
           throw e;
         }
-        const files = writeCredentialFiles(out, name, created.credentials, c);
+        const files = writeCredentialFiles(out, name, created.credentials, await servedConfig(c, s));
         await operatorAudit(s, created.org.id, 'org.create', created.org.id, { name });
         console.log(`Created organization ${name} (${created.org.id}). Root credentials (mode 0600):`);
         for (const [scope, f] of Object.entries(files)) console.log(`  ${scope.padEnd(9)} ${f}`);

@@ -199,9 +199,14 @@ export function geometryBbox(g: Geometry): [number, number, number, number] {
   return b;
 }
 
-/** Free text (STAC API free-text extension, basic): any term in title, description or keywords, case-insensitive. */
+/**
+ * Free text (STAC API free-text extension, basic): any term in the item's title, description, keywords,
+ * platform or constellation, or its collection id, case-insensitive. (Public catalogues rarely give
+ * items a title; their platform and collection are what people type.)
+ */
 function freeTextSql(d: Dialect, params: unknown[], terms: string[]): string {
-  const fields = (['title', 'description'] as const).map((f) => `LOWER(${d.prop(params, f, 'string')})`);
+  const fields = (['title', 'description', 'platform', 'constellation'] as const).map((f) => `LOWER(${d.prop(params, f, 'string')})`);
+  fields.push('LOWER(i.collection_id)');
   const ors: string[] = [];
   for (const t of terms) {
     const pattern = `%${t.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
