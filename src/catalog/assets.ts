@@ -57,6 +57,8 @@ export async function assetRoutes(
       }
       reply.code(result.statusCode).headers(result.headers);
       reply.header('cache-control', 'private, max-age=3600');
+      // The media type comes from stored metadata: browsers must not sniff an asset into something else.
+      reply.header('x-content-type-options', 'nosniff');
       if (typeof asset?.type === 'string') reply.header('content-type', asset.type);
       return reply.send(result.stream);
     },

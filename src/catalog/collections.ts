@@ -119,6 +119,7 @@ export async function collectionRoutes(
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/collections', opts, async (req) => {
     const q = req.query;
+    for (const [k, v] of Object.entries(q)) if (typeof v !== 'string') throw badRequest(`${k} is given more than once`);
     const bbox = q.bbox !== undefined ? parseBbox(q.bbox) : undefined;
     const dt = q.datetime !== undefined ? parseDatetime(q.datetime) : undefined;
     const terms = q.q

@@ -56,6 +56,41 @@ export function readGeometry(g: Geometry | string): JstsGeometry {
   }
 }
 
+/** Largest geometry a client may send (intersects, CQL2 literals): positions and parts (polygons, rings, members). */
+export const MAX_LITERAL_POSITIONS = 5000;
+export const MAX_LITERAL_PARTS = 200;
+
+/**
+ * Refuses client geometries too complex to test cheaply: JSTS validity and relate costs grow faster than
+ * linearly with positions and parts, and one request must not hold the event loop for seconds.
+ * Throws GeometryError naming the limit.
+ */
+export function checkLiteralComplexity(g: Geometry): void {
+  let positions = 0;
+  let parts = 0;
+  const visit = (c: unknown, depth: number): void => {
+    if (!Array.isArray(c)) return;
+    if (typeof c[0] === 'number') {
+      positions++;
+      return;
+    }
+    if (depth > 0) parts++;
+    for (const x of c) visit(x, depth + 1);
+  };
+  const walk = (x: Geometry, depth: number): void => {
+    if (depth > 8) throw new GeometryError('geometry collections nested too deeply');
+    if (x?.type === 'GeometryCollection') {
+      parts += x.geometries?.length ?? 0;
+      x.geometries?.forEach((y) => walk(y, depth + 1));
+    } else visit(x?.coordinates, 0);
+  };
+  walk(g, 0);
+  if (positions > MAX_LITERAL_POSITIONS)
+    throw new GeometryError(`the geometry has ${positions} positions; at most ${MAX_LITERAL_POSITIONS} are accepted`);
+  if (parts > MAX_LITERAL_PARTS)
+    throw new GeometryError(`the geometry has ${parts} parts (polygons, rings, members); at most ${MAX_LITERAL_PARTS} are accepted`);
+}
+
 /** Why a geometry is not valid (self-intersection, unclosed ring, …), or undefined when it is valid. */
 export function invalidReason(g: Geometry): string | undefined {
   const op = new IsValidOp(readGeometry(g));

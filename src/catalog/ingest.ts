@@ -204,6 +204,8 @@ const ITEM_TIMES = ['datetime', 'start_datetime', 'end_datetime', 'created', 'up
  */
 export function normalizeItem(raw: unknown, opts: { collection?: string; owned?: boolean } = {}): { item: StacItem; notes: string[] } {
   if (!isObject(raw)) throw new IngestError('$', 'an Item must be a JSON object');
+  checkMemberNames(raw, '');
+  checkIds(raw);
   if (raw.type !== 'Feature') throw new IngestError('type', `must be "Feature", got ${JSON.stringify(raw.type)}`);
   const notes: string[] = [];
   // A loader that parsed the JSON itself hands it over (`owned`): no copy needed.
@@ -254,6 +256,33 @@ function repairUrls(doc: Json, notes: string[]): void {
  * past ±180 are left as published (180.14 for a tile on the antimeridian).
  */
 const MAX_ABS_LATITUDE = 91;
+
+/** Longest id accepted, characters: ids are index keys (PostgreSQL's btree rows hold at most ~2.7 kB). */
+export const MAX_ID_LENGTH = 512;
+
+function checkIds(doc: Json): void {
+  for (const k of ['id', 'collection']) {
+    const v = doc[k];
+    if (typeof v === 'string' && (v.length > MAX_ID_LENGTH || v.includes('\u0000'))) {
+      throw new IngestError(k, `must be at most ${MAX_ID_LENGTH} characters without NUL`);
+    }
+  }
+}
+
+/**
+ * A member named `__proto__` is refused anywhere in a document: JSON.parse keeps it as data, but any code
+ * that later copies or walks the object by path could turn it into a prototype (pollution).
+ */
+function checkMemberNames(v: unknown, path: string, depth = 0): void {
+  if (depth > 200) throw new IngestError(path || '$', 'nested too deeply');
+  if (Array.isArray(v)) return v.forEach((x, n) => checkMemberNames(x, `${path}[${n}]`, depth + 1));
+  if (!v || typeof v !== 'object') return;
+  for (const k of Object.keys(v)) {
+    const here = path ? `${path}.${k}` : k;
+    if (k === '__proto__') throw new IngestError(here, 'a member named __proto__ is not accepted');
+    checkMemberNames((v as Record<string, unknown>)[k], here, depth + 1);
+  }
+}
 
 function checkCoordinates(g: unknown): void {
   const visit = (c: unknown, path: string): void => {
@@ -306,6 +335,8 @@ function servedItem(doc: Json): Json {
  */
 export function normalizeCollection(raw: unknown): { collection: StacCollection; notes: string[] } {
   if (!isObject(raw)) throw new IngestError('$', 'a Collection must be a JSON object');
+  checkMemberNames(raw, '');
+  checkIds(raw);
   const notes: string[] = [];
   const doc = upgrade(structuredClone(raw), 'collection', notes);
   if (doc.type !== 'Collection') throw new IngestError('type', `must be "Collection", got ${JSON.stringify(doc.type)}`);

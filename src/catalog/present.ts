@@ -31,6 +31,9 @@ const DEFAULT_FIELDS = [
   'stac_extensions',
 ];
 
+/** Path segments that would reach an object's prototype instead of its data. */
+const UNSAFE_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+
 function getPath(obj: Record<string, unknown>, path: string[]): unknown {
   let cur: unknown = obj;
   for (const k of path) {
@@ -54,8 +57,9 @@ function deletePath(obj: Record<string, unknown>, path: string[]): void {
   if (parent && typeof parent === 'object') delete (parent as Record<string, unknown>)[path[path.length - 1]!];
 }
 
-/** A field name as a path; bare property names (`eo:cloud_cover`) mean `properties.eo:cloud_cover`. */
-function toPath(field: string): string[] {
+/** A field name as a path; bare property names (`eo:cloud_cover`) mean `properties.eo:cloud_cover`. Undefined when unsafe. */
+function toPath(field: string): string[] | undefined {
+  if (field.split('.').some((k) => UNSAFE_SEGMENTS.has(k))) return undefined;
   const top = ['type', 'stac_version', 'stac_extensions', 'id', 'collection', 'geometry', 'bbox', 'links', 'assets', 'properties'];
   const head = field.split('.')[0]!;
   return top.includes(head) ? field.split('.') : ['properties', ...field.split('.')];
@@ -66,10 +70,13 @@ export function applyFields(item: Record<string, unknown>, f: FieldsSpec): Recor
   const out: Record<string, unknown> = {};
   for (const field of [...DEFAULT_FIELDS, ...f.include]) {
     const path = toPath(field);
-    const v = getPath(item, path);
-    if (v !== undefined) setPath(out, path, structuredClone(v));
+    const v = path && getPath(item, path);
+    if (path && v !== undefined) setPath(out, path, structuredClone(v));
   }
-  for (const field of f.exclude) deletePath(out, toPath(field));
+  for (const field of f.exclude) {
+    const path = toPath(field);
+    if (path) deletePath(out, path);
+  }
   return out;
 }
 

@@ -5,10 +5,11 @@
  * the maximum is clamped (OGC 17-069 /req/core/fc-limit-response-1), not refused.
  */
 import { badRequest } from '../http/errors.js';
-import { invalidReason, readGeometry, GeometryError } from './geometry.js';
+import { checkLiteralComplexity, invalidReason, readGeometry, GeometryError } from './geometry.js';
 import { parseCql2Json, parseCql2Text, Cql2Error } from './cql2/index.js';
 import type { Cql2Expr } from './cql2/ast.js';
 import type { Geometry, ItemSearch, SortKey } from '../storage/types.js';
+import { table } from '../storage/catalog/sql.js';
 
 /** Limits of a search: default and maximum page size, and how far numberMatched counts. */
 export interface SearchLimits {
@@ -76,6 +77,7 @@ export function parseIntersects(v: unknown): Geometry {
     }
   }
   try {
+    checkLiteralComplexity(g as Geometry);
     readGeometry(g as Geometry);
     const reason = invalidReason(g as Geometry);
     if (reason) throw badRequest(`intersects is not a valid geometry: ${reason}`);
@@ -152,18 +154,32 @@ function parseFilter(v: unknown, lang: unknown, crs: unknown, method: 'GET' | 'P
   try {
     if (language === 'cql2-text') {
       if (typeof v !== 'string') throw badRequest('a cql2-text filter must be a string');
-      return parseCql2Text(v);
+      return checkFilterGeometries(parseCql2Text(v));
     }
-    if (language === 'cql2-json') return parseCql2Json(typeof v === 'string' ? JSON.parse(v) : v);
+    if (language === 'cql2-json') return checkFilterGeometries(parseCql2Json(typeof v === 'string' ? JSON.parse(v) : v));
   } catch (e) {
     if (e instanceof Cql2Error) throw badRequest(`filter: ${e.message}`);
+    if (e instanceof GeometryError) throw badRequest(`filter: ${e.message}`);
     if (e instanceof SyntaxError) throw badRequest('filter: not valid JSON');
     throw e;
   }
   throw badRequest('filter-lang must be cql2-text or cql2-json');
 }
 
-const QUERY_OPS: Record<string, string> = { eq: '=', neq: '<>', lt: '<', lte: '<=', gt: '>', gte: '>=' };
+/** Every geometry literal of a filter within the complexity limits (as `intersects`). */
+function checkFilterGeometries(expr: Cql2Expr): Cql2Expr {
+  const visit = (a: unknown): void => {
+    if (Array.isArray(a)) return a.forEach(visit);
+    if (!a || typeof a !== 'object') return;
+    const o = a as { type?: unknown; args?: unknown };
+    if (typeof o.type === 'string') return checkLiteralComplexity(a as Geometry);
+    if (Array.isArray(o.args)) o.args.forEach(visit);
+  };
+  visit(expr);
+  return expr;
+}
+
+const QUERY_OPS = table({ eq: '=', neq: '<>', lt: '<', lte: '<=', gt: '>', gte: '>=' });
 
 /** The query extension (`{"eo:cloud_cover": {"lt": 10}}`) as CQL2: each operator becomes one ANDed predicate. */
 function parseQuery(v: unknown): Cql2Expr {

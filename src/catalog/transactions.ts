@@ -46,7 +46,14 @@ export async function transactionRoutes(
   const bulk = { ...opts, bodyLimit: 32 * 1024 * 1024 };
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, (_req, body, done) => {
     try {
-      done(null, JSON.parse(body as string));
+      // A `__proto__` member would become the prototype of the merged object: refused.
+      done(
+        null,
+        JSON.parse(body as string, (k, v) => {
+          if (k === '__proto__') throw new SyntaxError('__proto__');
+          return v;
+        }),
+      );
     } catch {
       done(badRequest('the merge patch is not valid JSON'), undefined);
     }

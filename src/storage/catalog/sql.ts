@@ -19,8 +19,11 @@ export type SpatialRelation = 'intersects' | 'within' | 'contains' | 'disjoint' 
 export interface Dialect {
   /** A placeholder for `value` ($n or ?), appending it to params. */
   param(params: unknown[], value: unknown): string;
-  /** Item property `name` (inside `properties`) as a typed SQL value: NULL when absent or of another JSON type. */
-  prop(params: unknown[], name: string, type: 'number' | 'string' | 'boolean'): string;
+  /**
+   * Item property `name` (inside `properties`) as a typed SQL value: NULL when absent or of another JSON
+   * type; `json` gives any value as its JSON text (arrays and objects included).
+   */
+  prop(params: unknown[], name: string, type: 'number' | 'string' | 'boolean' | 'json'): string;
   /** True when the property is absent or JSON null. */
   propIsNull(params: unknown[], name: string): string;
   /** Item geometry `rel` the literal geometry (RFC 7946 GeoJSON, degrees, planar); false for items without geometry. */
@@ -34,16 +37,24 @@ export interface Dialect {
   readonly false: string;
 }
 
+/**
+ * A lookup table indexed with client input: no prototype, so `constructor`, `__proto__` or `toString`
+ * find nothing (a plain object literal would hand back Object.prototype's members).
+ */
+export function table<T>(entries: Record<string, T>): Readonly<Record<string, T>> {
+  return Object.freeze(Object.assign(Object.create(null) as Record<string, T>, entries));
+}
+
 /** Sort fields the sort extension accepts, with their SQL and type (for the null sentinel of keyset paging). */
-const COLUMN_SORTABLES: Record<string, { sql: string; type: 'number' | 'string'; nullable: boolean }> = {
+const COLUMN_SORTABLES = table<{ sql: string; type: 'number' | 'string'; nullable: boolean }>({
   datetime: { sql: 'i.dt', type: 'number', nullable: false },
   start_datetime: { sql: 'i.dt_start', type: 'number', nullable: false },
   end_datetime: { sql: 'i.dt_end', type: 'number', nullable: false },
   id: { sql: 'i.id', type: 'string', nullable: false },
   collection: { sql: 'i.collection_id', type: 'string', nullable: false },
   'eo:cloud_cover': { sql: 'i.cloud_cover', type: 'number', nullable: true },
-};
-const PROPERTY_SORTABLES: Record<string, 'number' | 'string'> = {
+});
+const PROPERTY_SORTABLES = table<'number' | 'string'>({
   gsd: 'number',
   platform: 'string',
   constellation: 'string',
@@ -52,7 +63,7 @@ const PROPERTY_SORTABLES: Record<string, 'number' | 'string'> = {
   'view:sun_azimuth': 'number',
   created: 'string',
   updated: 'string',
-};
+});
 /** Names accepted in `sortby`, for error messages and documentation. */
 export const SORTABLES: readonly string[] = [...Object.keys(COLUMN_SORTABLES), ...Object.keys(PROPERTY_SORTABLES)];
 
@@ -212,18 +223,18 @@ function freeTextSql(d: Dialect, params: unknown[], terms: string[]): string {
     const pattern = `%${t.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     for (const f of fields) ors.push(d.like(params, f, pattern));
     // keywords is an array: match its JSON text, which holds each keyword as a quoted string.
-    ors.push(d.like(params, `LOWER(${d.prop(params, 'keywords', 'string')})`, pattern));
+    ors.push(d.like(params, `LOWER(${d.prop(params, 'keywords', 'json')})`, pattern));
   }
   return `(${ors.join(' OR ')})`;
 }
 
 type Arg = unknown;
-const COMPARISON: Record<string, string> = { '=': '=', '<>': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
-const TEMPORAL_COLUMNS: Record<string, [string, string]> = {
+const COMPARISON = table({ '=': '=', '<>': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' });
+const TEMPORAL_COLUMNS = table<[string, string]>({
   datetime: ['i.dt_start', 'i.dt_end'],
   start_datetime: ['i.dt_start', 'i.dt_start'],
   end_datetime: ['i.dt_end', 'i.dt_end'],
-};
+});
 
 /** CQL2-JSON → SQL. Unknown properties read from the item's `properties` (CQL2 `additionalProperties`). */
 class FilterSql {
@@ -279,12 +290,30 @@ class FilterSql {
     const name = propertyName(a);
     if (name !== undefined) {
       const col = columnOf(name);
-      if (col) return col.sql;
+      if (col) {
+        // Both engines must give the same answer: a column is compared only with its own type (a time column also with a timestamp string).
+        const lt = literalType(other);
+        if (lt && lt !== col.type && !(TEMPORAL_COLUMNS[name] && lt === 'string')) {
+          throw new QueryError(`${name} is a ${col.type}; it cannot be compared with a ${lt}`);
+        }
+        const otherName = propertyName(other);
+        const otherCol = otherName !== undefined ? columnOf(otherName) : undefined;
+        if (otherCol && otherCol.type !== col.type) throw new QueryError(`${name} and ${otherName} have different types`);
+        return col.sql;
+      }
       if (name === 'geometry') throw new QueryError('geometry can only be used in spatial operators');
       const type = literalType(other) ?? (propertyName(other) !== undefined ? columnOf(propertyName(other)!)?.type : undefined);
       return this.d.prop(this.params, name, type ?? 'string');
     }
-    if (isCasei(a)) return `LOWER(${this.value((a as { args: Arg[] }).args[0], other)})`;
+    if (isCasei(a)) {
+      const inner = (a as { args: Arg[] }).args[0];
+      const innerName = propertyName(inner);
+      const innerCol = innerName !== undefined ? columnOf(innerName) : undefined;
+      if ((innerCol && innerCol.type !== 'string') || (inner !== undefined && innerName === undefined && typeof inner !== 'string')) {
+        throw new QueryError('casei applies to text only');
+      }
+      return `LOWER(${this.value(inner, 'text')})`;
+    }
     const otherName = propertyName(other);
     if (otherName !== undefined && TEMPORAL_COLUMNS[otherName]) return this.p(timeValue(a));
     if (a !== null && typeof a === 'object' && ('timestamp' in a || 'date' in a)) {
@@ -344,7 +373,7 @@ class FilterSql {
     // Placeholders are made only for the relation used: an unused parameter has no type in PostgreSQL.
     const b1 = () => this.p(lo);
     const b2 = () => this.p(hi);
-    const allen: Record<string, () => string> = {
+    const allen = table<() => string>({
       after: () => `${a1} > ${b2()}`,
       before: () => `${a2} < ${b1()}`,
       contains: () => `${a1} < ${b1()} AND ${a2} > ${b2()}`,
@@ -360,7 +389,7 @@ class FilterSql {
       overlaps: () => `${a1} < ${b1()} AND ${a2} > ${b1()} AND ${a2} < ${b2()}`,
       startedby: () => `${a1} = ${b1()} AND ${a2} > ${b2()}`,
       starts: () => `${a1} = ${b1()} AND ${a2} < ${b2()}`,
-    };
+    });
     const sql = allen[rel];
     if (!sql) throw new QueryError(`t_${rel} is not supported`);
     return `(${sql()})`;
@@ -368,7 +397,7 @@ class FilterSql {
 }
 
 const SPATIAL = ['intersects', 'within', 'contains', 'disjoint', 'equals', 'touches', 'overlaps', 'crosses'] as const;
-const INVERSE_TEMPORAL: Record<string, string> = {
+const INVERSE_TEMPORAL = table<string>({
   after: 'before',
   before: 'after',
   contains: 'during',
@@ -381,7 +410,7 @@ const INVERSE_TEMPORAL: Record<string, string> = {
   overlaps: 'overlappedby',
   startedby: 'starts',
   starts: 'startedby',
-};
+});
 
 function propertyName(a: Arg): string | undefined {
   if (a !== null && typeof a === 'object' && !Array.isArray(a) && typeof (a as { property?: unknown }).property === 'string') {

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { itemRow } from '../catalog/rows.js';
-import { searchSql, type Dialect } from '../catalog/sql.js';
+import { searchSql, table, type Dialect } from '../catalog/sql.js';
 import { QueryError, type ItemPage, type ItemRecord, type ItemSearch } from '../types.js';
 
 type Row = Record<string, unknown>;
@@ -15,7 +15,7 @@ export const ENTITLED_IDS = `SELECT c.id FROM collections c WHERE c.access = 'op
   OR (c.access = 'private' AND c.owner_org_id = $1)
   OR (c.access = 'licensed' AND EXISTS (SELECT 1 FROM collection_grants g WHERE g.collection_id = c.id AND g.org_id = $1))`;
 
-const ST: Record<string, string> = {
+const ST = table({
   intersects: 'ST_Intersects',
   within: 'ST_Within',
   contains: 'ST_Contains',
@@ -24,7 +24,7 @@ const ST: Record<string, string> = {
   touches: 'ST_Touches',
   overlaps: 'ST_Overlaps',
   crosses: 'ST_Crosses',
-};
+});
 
 export const postgresDialect: Dialect = {
   param(params, value) {
@@ -34,6 +34,7 @@ export const postgresDialect: Dialect = {
   prop(params, name, type) {
     params.push(name);
     const n = `$${params.length}::text`;
+    if (type === 'json') return `(i.properties ->> ${n})`;
     const [json, cast] = type === 'number' ? ['number', '::float8'] : type === 'string' ? ['string', ''] : ['boolean', '::boolean'];
     return `(CASE WHEN jsonb_typeof(i.properties -> ${n}) = '${json}' THEN (i.properties ->> ${n})${cast} END)`;
   },
@@ -42,13 +43,19 @@ export const postgresDialect: Dialect = {
     return `(COALESCE(jsonb_typeof(i.properties -> $${params.length}::text), 'null') = 'null')`;
   },
   spatial(params, rel, g, bbox, isRectangle) {
+    let literal: string;
     if (isRectangle) {
       params.push(...bbox);
       const n = params.length;
-      return `${ST[rel]}(i.geom, ST_MakeEnvelope($${n - 3}, $${n - 2}, $${n - 1}, $${n}, 4326))`;
+      literal = `ST_MakeEnvelope($${n - 3}, $${n - 2}, $${n - 1}, $${n}, 4326)`;
+    } else {
+      params.push(JSON.stringify(g));
+      literal = `ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON($${params.length}::text), 4326))`;
     }
-    params.push(JSON.stringify(g));
-    return `${ST[rel]}(i.geom, ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON($${params.length}::text), 4326)))`;
+    // The GiST index narrows by bbox (&&); the exact test runs only on rows the organization may see, so
+    // a search's time never depends on another organization's footprints (invariant 2).
+    const exact = `CASE WHEN i.collection_id IN (${ENTITLED_IDS}) THEN ${ST[rel]}(i.geom, ${literal}) ELSE FALSE END`;
+    return rel === 'disjoint' ? `(i.geom IS NOT NULL AND ${exact})` : `(i.geom && ${literal} AND ${exact})`;
   },
   like(params, expr, pattern) {
     params.push(pattern);
@@ -89,18 +96,22 @@ export async function upsertItems(db: Pick<pg.PoolClient, 'query'>, items: ItemR
     if ((e as { code?: string }).code === '23503') throw new QueryError('unknown collection');
     if ((e as { code?: string }).code === '21000') throw new QueryError('the same item appears twice in one batch');
     // Geometry/parse errors of one item (e.g. a coordinate PostGIS refuses): the loader isolates the item.
-    if ((e as { code?: string }).code?.startsWith('22') || (e as { code?: string }).code === 'XX000') {
+    if ((e as { code?: string }).code?.startsWith('22') || ['XX000', '54000'].includes((e as { code?: string }).code ?? '')) {
       throw new QueryError('an item geometry or value was refused by the database');
     }
     throw e;
   }
 }
 
+/** PostgreSQL text cannot hold NUL: such an id names nothing (and must not reach the server as an error). */
+export const hasNul = (s: string) => s.includes('\u0000');
+
 function itemFromRow(r: Row): ItemRecord {
   return { collection: r.collection_id as string, id: r.id as string, item: JSON.parse(r.content as string) };
 }
 
 export async function getItemFor(db: pg.Pool, orgId: string, collectionId: string, itemId: string): Promise<ItemRecord | undefined> {
+  if (hasNul(collectionId) || hasNul(itemId)) return undefined;
   const { rows } = await db.query(
     `SELECT collection_id, id, content FROM items i WHERE i.collection_id IN (${ENTITLED_IDS}) AND i.collection_id = $2 AND i.id = $3`,
     [orgId, collectionId, itemId],
@@ -114,7 +125,10 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (e) {
     const code = (e as { code?: string }).code ?? '';
-    if (code === 'XX000' || code.startsWith('22')) throw new QueryError('the query could not be evaluated on the given geometry or values');
+    // 22xxx data errors, XX000 (GEOS), 42883/42804/42725 (operators between mismatched types).
+    if (code === 'XX000' || code.startsWith('22') || ['42883', '42804', '42725'].includes(code)) {
+      throw new QueryError('the query could not be evaluated on the given geometry or values (mismatched types?)');
+    }
     throw e;
   }
 }

@@ -305,6 +305,7 @@ export class PostgresStorage implements Storage {
     return (await this.rows(`SELECT * FROM collections c WHERE ${PostgresStorage.ENTITLED} ORDER BY c.id`, [orgId])).map(collectionFromRow);
   }
   async getCollectionFor(orgId: string, id: string): Promise<CollectionRecord | undefined> {
+    if (catalog.hasNul(id)) return undefined;
     const [r] = await this.rows(`SELECT * FROM collections c WHERE ${PostgresStorage.ENTITLED} AND c.id = $2`, [orgId, id]);
     return r && collectionFromRow(r);
   }
@@ -313,6 +314,7 @@ export class PostgresStorage implements Storage {
     return (await this.rows('SELECT * FROM collections ORDER BY id')).map(collectionFromRow);
   }
   async getCollection(id: string): Promise<CollectionRecord | undefined> {
+    if (catalog.hasNul(id)) return undefined;
     const [r] = await this.rows('SELECT * FROM collections WHERE id = $1', [id]);
     return r && collectionFromRow(r);
   }
@@ -327,6 +329,7 @@ export class PostgresStorage implements Storage {
     return catalog.upsertItems(this.pool, items);
   }
   async getItem(collectionId: string, itemId: string): Promise<ItemRecord | undefined> {
+    if (catalog.hasNul(collectionId) || catalog.hasNul(itemId)) return undefined;
     const [r] = await this.rows('SELECT content FROM items WHERE collection_id = $1 AND id = $2', [collectionId, itemId]);
     return r && { collection: collectionId, id: itemId, item: JSON.parse(r.content as string) };
   }

@@ -38,6 +38,14 @@ function rtreeCandidates(rel: string, [w, s, e, n]: [number, number, number, num
   return ['minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?', [e, w, n, s]];
 }
 
+/**
+ * The exact geometry test runs only on rows the organization may see: CASE fixes the order of evaluation,
+ * so how long a search takes never depends on another organization's footprints (invariant 2).
+ */
+function exact(test: string): string {
+  return `CASE WHEN i.collection_id IN (${ENTITLED_IDS}) THEN ${test} ELSE 0 END`;
+}
+
 /** Property names become JSON paths `$.properties."name"`: quotes, backslashes and control characters are refused. */
 function checkName(name: string): void {
   if ([...name].some((c) => c === '"' || c === '\\' || c.charCodeAt(0) < 0x20))
@@ -52,6 +60,7 @@ export const sqliteDialect: Dialect = {
   prop(params, name, type) {
     checkName(name);
     const path = sqliteDialect.param(params, `$.properties."${name}"`);
+    if (type === 'json') return `json_extract(i.content, ${path})`;
     const types = type === 'number' ? "('integer','real')" : type === 'string' ? "('text')" : "('true','false')";
     return `(CASE WHEN json_type(i.content, ${path}) IN ${types} THEN json_extract(i.content, ${path}) END)`;
   },
@@ -64,16 +73,16 @@ export const sqliteDialect: Dialect = {
     const [w, s, e, n] = bbox.map(p) as [string, string, string, string];
     const literal = p(JSON.stringify(g));
     if (rel === 'disjoint') {
-      return `(i.minx IS NOT NULL AND (i.maxx < ${w} OR i.minx > ${e} OR i.maxy < ${s} OR i.miny > ${n} OR sk_relate('disjoint', i.geometry, ${literal})))`;
+      return `(i.minx IS NOT NULL AND (i.maxx < ${w} OR i.minx > ${e} OR i.maxy < ${s} OR i.miny > ${n} OR ${exact(`sk_relate('disjoint', i.geometry, ${literal})`)}))`;
     }
     const [test, box] = rtreeCandidates(rel, bbox);
     let k = 0;
     const candidates = `i.rid IN (SELECT rid FROM items_rtree WHERE ${test.replace(/\?/g, () => p(box[k++]))})`;
     // A stored bbox inside a query rectangle intersects it: the exact test is needed only on its edges.
     if (rel === 'intersects' && isRectangle) {
-      return `(${candidates} AND ((i.minx >= ${w} AND i.maxx <= ${e} AND i.miny >= ${s} AND i.maxy <= ${n}) OR sk_relate('intersects', i.geometry, ${literal})))`;
+      return `(${candidates} AND ((i.minx >= ${w} AND i.maxx <= ${e} AND i.miny >= ${s} AND i.maxy <= ${n}) OR ${exact(`sk_relate('intersects', i.geometry, ${literal})`)}))`;
     }
-    return `(${candidates} AND sk_relate(${p(rel)}, i.geometry, ${literal}))`;
+    return `(${candidates} AND ${exact(`sk_relate(${p(rel)}, i.geometry, ${literal})`)})`;
   },
   like(params, expr, pattern) {
     // SQLite's LIKE ignores ASCII case; CQL2's like does not: GLOB with the pattern translated.
