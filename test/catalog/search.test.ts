@@ -9,6 +9,7 @@ import { createOrg, type TestOrg } from '../helpers/orgs.js';
 import { startServer, stores, type TestServer } from '../helpers/server.js';
 import { bearer, request, tokenFor, type Res } from '../helpers/http.js';
 import type { ItemRecord } from '../../src/storage/types.js';
+import { assertValidStac } from '../helpers/stac-validate.js';
 
 function item(collection: string, id: string, lon: number, lat: number, props: Record<string, unknown>): ItemRecord {
   const d = 0.1;
@@ -229,6 +230,10 @@ for (const store of await stores()) {
       const landing = await get('/');
       const conf = await get('/conformance');
       assert.deepEqual(landing.json.conformsTo, conf.json.conformsTo);
+      assertValidStac('landing', landing.json);
+      assertValidStac('conformance', conf.json);
+      assertValidStac('item-collection', (await get('/search?limit=3')).json);
+      assertValidStac('collections', (await get('/collections')).json);
       assert.ok(conf.json.conformsTo.includes('https://api.stacspec.org/v1.0.0/item-search'));
     });
 
