@@ -55,6 +55,14 @@ export interface Config {
   searchCountLimit: number;
   /** Folder of the asset files Skyport serves itself (`asset:` hrefs are relative to it). */
   assetsDir: string;
+  /** Simulated seconds per wall second of each tasking order's clock (tasking/scheduler.ts); 1 = real time. */
+  taskingTimeScale: number;
+  /** Pause between scheduler (and webhook dispatcher) ticks, ms. */
+  taskingTickMs: number;
+  /** Lifetime of the scheduler's lease, ms: another instance takes over this long after the holder stops. */
+  taskingLeaseMs: number;
+  /** Whether this process runs the tasking scheduler and webhook dispatcher (one instance works at a time anyway). */
+  taskingWorkers: boolean;
 }
 
 export class ConfigError extends Error {
@@ -163,6 +171,10 @@ export function loadConfig(env: Env = process.env): Config {
     searchMaxLimit: int(env, 'SKYPORT_SEARCH_MAX_LIMIT', 1000, 1, 10000),
     searchCountLimit: int(env, 'SKYPORT_SEARCH_COUNT_LIMIT', 10000, 0, 1e7),
     assetsDir: path.resolve(env.SKYPORT_ASSETS_DIR || path.join(env.SKYPORT_DATA_DIR || './data', 'assets')),
+    taskingTimeScale: int(env, 'SKYPORT_TASKING_TIME_SCALE', 1, 1, 100_000_000),
+    taskingTickMs: int(env, 'SKYPORT_TASKING_TICK_MS', 1000, 20, 60_000),
+    taskingLeaseMs: int(env, 'SKYPORT_TASKING_LEASE_MS', 15_000, 500, 600_000),
+    taskingWorkers: bool(env, 'SKYPORT_TASKING_WORKERS', true),
   };
 }
 

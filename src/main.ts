@@ -24,6 +24,9 @@ import { taskingProductRoutes } from './tasking/landing.js';
 import { ensureDemoConstellation } from './tasking/tle-store.js';
 import { transactionRoutes } from './catalog/transactions.js';
 import { landingRoutes } from './catalog/landing.js';
+import { taskingOrderRoutes } from './tasking/orders.js';
+import { Scheduler } from './tasking/scheduler.js';
+import { WebhookDispatcher, webhookRoutes } from './tasking/webhooks.js';
 import { REVOCATION_RETENTION_MS, type Config } from './config.js';
 import { createApp } from './http/app.js';
 import { openStorage } from './storage/open.js';
@@ -37,6 +40,10 @@ export interface Skyport {
   revocations: RevocationList;
   hasher: SecretHasher;
   config: Config;
+  /** The tasking scheduler (running when config.taskingWorkers; tests may stop it and call tick). */
+  scheduler: Scheduler;
+  /** The webhook dispatcher (same). */
+  webhooks: WebhookDispatcher;
   /** Reloads keys and revocations from storage now (the sync tick, callable by tests). */
   sync(): Promise<void>;
   close(): Promise<void>;
@@ -86,6 +93,29 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
     await ensureDemoConstellation(storage);
     await taskingProductRoutes(app, { storage, publicUrl: config.publicUrl, guard: dataGuard });
     await app.register(async (scope) => transactionRoutes(scope, { storage, publicUrl: config.publicUrl, guard: dataGuard }));
+    await taskingOrderRoutes(app, { storage, publicUrl: config.publicUrl, guard: dataGuard });
+    await webhookRoutes(app, { storage, encryptionKey: config.encryptionKey, guard: (p) => guard(verifier, 'management', p) });
+    const scheduler = new Scheduler({
+      storage,
+      publicUrl: config.publicUrl,
+      assetsDir: config.assetsDir,
+      timeScale: config.taskingTimeScale,
+      tickMs: config.taskingTickMs,
+      leaseMs: config.taskingLeaseMs,
+      log: app.log,
+    });
+    // A send may take its whole 10 s timeout: the dispatcher's lease outlives that.
+    const webhooks = new WebhookDispatcher({
+      storage,
+      encryptionKey: config.encryptionKey,
+      tickMs: config.taskingTickMs,
+      leaseMs: Math.max(config.taskingLeaseMs, 15_000),
+      log: app.log,
+    });
+    if (config.taskingWorkers) {
+      scheduler.start();
+      webhooks.start();
+    }
 
     const sync = async () => {
       await keys.refresh();
@@ -104,11 +134,15 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
       revocations,
       hasher,
       config,
+      scheduler,
+      webhooks,
       sync,
       async close() {
         if (closed) return;
         closed = true;
         clearInterval(timer);
+        await scheduler.stop();
+        await webhooks.stop();
         await app.close();
         await storage.close();
       },
