@@ -77,12 +77,24 @@ export function productById(id: string): TaskingProduct | undefined {
 /** JSON Schema (draft-07) of the order parameters of a product (STAPI `order-parameters`). */
 export function orderParametersSchema(p: TaskingProduct): Record<string, unknown> {
   const props: Record<string, unknown> = {
-    max_off_nadir: { title: 'Largest off-nadir angle (deg)', type: 'number', minimum: 0, maximum: p.maxOffNadirDeg, default: p.maxOffNadirDeg },
+    max_off_nadir: {
+      title: 'Largest off-nadir angle (deg)',
+      type: 'number',
+      minimum: 0,
+      maximum: p.maxOffNadirDeg,
+      default: p.maxOffNadirDeg,
+    },
     max_cloud_cover: { title: 'Largest cloud cover accepted (%)', type: 'number', minimum: 0, maximum: 100, default: 20 },
     priority: { title: 'Priority', type: 'string', enum: [...PRIORITIES], default: 'standard' },
   };
   if (p.minSunElevationDeg !== null) {
-    props.min_sun_elevation = { title: 'Smallest sun elevation (deg)', type: 'number', minimum: p.minSunElevationDeg, maximum: 90, default: p.minSunElevationDeg };
+    props.min_sun_elevation = {
+      title: 'Smallest sun elevation (deg)',
+      type: 'number',
+      minimum: p.minSunElevationDeg,
+      maximum: 90,
+      default: p.minSunElevationDeg,
+    };
   }
   return { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: props, additionalProperties: false };
 }
