@@ -70,7 +70,8 @@ export function presentProduct(p: TaskingProduct, base: string): Record<string, 
       max_window_days: p.maxWindowDays,
       max_element_age_days: p.maxElementAgeDays,
     },
-    'skyport:price': { currency: p.currency, ...p.price },
+    // Major units of the currency, as orders show their price.
+    'skyport:price': { currency: p.currency, ...Object.fromEntries(Object.entries(p.price).map(([k, v]) => [k, v / 100])) },
     links: [
       { rel: 'self', type: JSON_TYPE, href: self },
       { rel: 'root', type: JSON_TYPE, href: `${base}/tasking` },

@@ -207,11 +207,14 @@ export class Scheduler {
         now,
       );
     const sim = simulatedNow(o, now, this.opts.timeScale);
+    // Review and first booking are decided as of the order's receipt: at a high time scale the order's
+    // clock would otherwise run past a pass starting soon (an opportunity's own) before the first tick.
+    const receipt = Math.min(sim, o.createdAt);
     switch (o.status) {
       case 'received':
-        return this.review(o, product, now, sim);
+        return this.review(o, product, now, receipt);
       case 'accepted':
-        return this.book(o, product, now, sim, null);
+        return this.book(o, product, now, o.attempts === 0 ? receipt : sim, null);
       case 'scheduled':
         if (!o.booked) return this.book(o, product, now, sim, 'competition');
         if (sim < o.booked.tca) return this.move(o, { nextActionAt: this.wallAt(o, o.booked.tca) }, undefined, now);

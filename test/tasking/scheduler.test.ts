@@ -81,6 +81,39 @@ for (const store of await stores()) {
     });
     after(() => s.close());
 
+    it('an opportunity’s create-order body, posted as it is, is booked on that very pass and completes', async () => {
+      const now = Date.now();
+      // An organization of its own: its delivery must not show up in the other tests' private collection.
+      const tasking = await tokenFor(s.url, (await createOrg(s, 'opportunist')).creds.tasking);
+      const search = await request(`${s.url}/tasking/products/${TIR}/opportunities`, {
+        method: 'POST',
+        headers: { ...bearer(tasking), 'content-type': 'application/json' },
+        body: JSON.stringify({
+          datetime: `${new Date(now + 0.5 * HOUR).toISOString()}/${new Date(now + 48 * HOUR).toISOString()}`,
+          geometry: { type: 'Point', coordinates: nextSite() },
+        }),
+      });
+      assert.equal(search.status, 200, search.text);
+      const opp = search.json.features[0];
+      assert.ok(opp, 'an opportunity within two days');
+      const link = opp.links.find((l: { rel: string }) => l.rel === 'create-order');
+      const placed = await request(link.href, {
+        method: link.method,
+        headers: { ...bearer(tasking), 'content-type': 'application/json' },
+        body: JSON.stringify({ ...link.body, order_parameters: { ...link.body.order_parameters, max_cloud_cover: 100 } }),
+      });
+      assert.equal(placed.status, 201, placed.text);
+      const done = await poll(async () => {
+        const r = await request(`${s.url}/tasking/orders/${placed.json.id}`, { headers: bearer(tasking) });
+        return ['completed', 'failed', 'rejected', 'expired'].includes(r.json.properties.status.status_code) ? r : undefined;
+      }, 15_000);
+      assert.ok(done, 'the order did not finish in time');
+      assert.equal(done.json.properties.status.status_code, 'completed', JSON.stringify(done.json.properties.status));
+      const [start, end] = opp.properties.datetime.split('/').map(Date.parse);
+      const tca = Date.parse(done.json.properties.opportunity_properties['skyport:tca']);
+      assert.ok(tca >= start && tca <= end, 'booked on the opportunity’s own pass');
+    });
+
     it('completes an order by itself and delivers exactly one item, private to the organization', async () => {
       const placed = await request(`${s.url}/tasking/products/${TIR}/orders`, {
         method: 'POST',
