@@ -26,7 +26,8 @@ import {
 } from '../../packages/sdk/src/index.js';
 import { table, UsageError } from './operator.js';
 
-interface Profile {
+/** A stored profile: the credentials of one API client and its token endpoint (whose origin is the API base). */
+export interface Profile {
   client_id: string;
   client_secret: string;
   token_url: string;
@@ -44,7 +45,8 @@ export class CustomerError extends Error {
   }
 }
 
-function profilesFile(): string {
+/** `$XDG_CONFIG_HOME/skyport/profiles.json` (default `~/.config/skyport/profiles.json`). */
+export function profilesFile(): string {
   const base = process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
   return path.join(base, 'skyport', 'profiles.json');
 }
@@ -65,14 +67,16 @@ function readProfiles(): Record<string, Profile> {
   }
 }
 
-function profile(name: string): Profile {
+/** The named profile; UsageError (exit 2) saying how to create it when there is none. */
+export function profile(name: string): Profile {
   const p = readProfiles()[name];
   if (!p)
     throw new UsageError(`no profile "${name}": run skyport login --creds <creds.json>${name === 'default' ? '' : ` --profile ${name}`}`);
   return p;
 }
 
-function provider(p: Profile, extra: { audience?: string; scope?: string } = {}): ClientCredentials {
+/** The token provider of a profile (`extra` overrides its audience, narrows the scope). */
+export function provider(p: Profile, extra: { audience?: string; scope?: string } = {}): ClientCredentials {
   return new ClientCredentials({
     clientId: p.client_id,
     clientSecret: p.client_secret,
@@ -94,7 +98,7 @@ function claims(jwt: string): Record<string, unknown> {
 }
 
 /** Runs an SDK call (token or API), turning its typed failures into exit codes. */
-async function api<T>(fn: () => Promise<T>): Promise<T> {
+export async function api<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
