@@ -188,3 +188,11 @@ export const MAX_CLOCK_SKEW_S = 300;
  * ones than the servers), plus the largest skew and a minute of sync margin.
  */
 export const REVOCATION_RETENTION_MS = (MAX_TOKEN_TTL_S + MAX_CLOCK_SKEW_S) * 1000 + 60_000;
+
+/** Thrown when the configured port is taken: the CLI prints it without a stack. */
+export class PortInUse extends Error {
+  override name = 'PortInUse';
+}
+
+/** Meta key: the public URL the server last started with (read by operator commands writing credential files). */
+export const SERVED_PUBLIC_URL_META = 'served_public_url';

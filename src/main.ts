@@ -27,7 +27,7 @@ import { landingRoutes } from './catalog/landing.js';
 import { taskingOrderRoutes } from './tasking/orders.js';
 import { Scheduler } from './tasking/scheduler.js';
 import { WebhookDispatcher, webhookRoutes } from './tasking/webhooks.js';
-import { REVOCATION_RETENTION_MS, type Config } from './config.js';
+import { PortInUse, REVOCATION_RETENTION_MS, SERVED_PUBLIC_URL_META, type Config } from './config.js';
 import { createApp } from './http/app.js';
 import { openStorage } from './storage/open.js';
 import type { Storage } from './storage/types.js';
@@ -153,10 +153,7 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
   }
 }
 
-/** Thrown when the configured port is taken: the CLI prints it without a stack. */
-export class PortInUse extends Error {
-  override name = 'PortInUse';
-}
+export { PortInUse, SERVED_PUBLIC_URL_META } from './config.js';
 
 /** Fails fast, before any first-start work, when HOST:PORT cannot be bound. */
 async function assertPortFree(config: Config): Promise<void> {
@@ -191,9 +188,6 @@ async function firstStart(storage: Storage, hasher: SecretHasher, config: Config
   // Operator commands run without PORT/SKYPORT_PUBLIC_URL write credential files for the URL actually served.
   await storage.setMeta(SERVED_PUBLIC_URL_META, config.publicUrl);
 }
-
-/** Meta key: the public URL the server last started with (read by operator commands writing credential files). */
-export const SERVED_PUBLIC_URL_META = 'served_public_url';
 
 /** `skyport serve`: first-start work, then listen (in SKYPORT_WORKERS processes when > 1). Throws PortInUse. */
 export async function serve(config: Config): Promise<void> {

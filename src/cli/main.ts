@@ -1,9 +1,8 @@
 /** The `skyport` command line: operator commands (this host's store) and customer commands (HTTP only, through the SDK). */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config.js';
+import { ConfigError, PortInUse } from '../config.js';
 import { EnvelopeError } from '../util/envelope.js';
-import { PortInUse } from '../main.js';
 import { catalogCommands } from './catalog.js';
 import { taskingCommands } from './tasking.js';
 import { CustomerError, customerCommands } from './customer.js';

@@ -11,8 +11,7 @@ import { clientView, createOrganization, setEnabled } from '../admin/service.js'
 import { JWKS_MAX_AGE, KeyStore } from '../auth/keys.js';
 import { SecretHasher } from '../auth/secrets.js';
 import { loadHashKey, writeCredentialFiles } from '../bootstrap.js';
-import { loadConfig, REVOCATION_RETENTION_MS, type Config } from '../config.js';
-import { serve, SERVED_PUBLIC_URL_META } from '../main.js';
+import { loadConfig, REVOCATION_RETENTION_MS, SERVED_PUBLIC_URL_META, type Config } from '../config.js';
 import { openStorage } from '../storage/open.js';
 import { ConflictError, type Storage } from '../storage/types.js';
 
@@ -89,7 +88,8 @@ export function operatorCommands(program: Command): void {
     .description('start the Skyport server (configuration from environment variables; see the README)')
     .addHelpText('after', '\nExample:\n  PORT=8080 SKYPORT_DATA_DIR=./data skyport serve')
     .option(...dataDirOpt)
-    .action(async (opts: { dataDir?: string }) => serve(config(opts)));
+    // The server is loaded only to serve: every other command starts without it.
+    .action(async (opts: { dataDir?: string }) => (await import('../main.js')).serve(config(opts)));
 
   const org = program.command('org').description('manage customer organizations');
   org
