@@ -63,6 +63,8 @@ export interface Config {
   taskingLeaseMs: number;
   /** Whether this process runs the tasking scheduler and webhook dispatcher (one instance works at a time anyway). */
   taskingWorkers: boolean;
+  /** Let webhooks reach private, loopback and link-local addresses (off: SSRF protection). */
+  webhookAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {
@@ -175,6 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
     taskingTickMs: int(env, 'SKYPORT_TASKING_TICK_MS', 1000, 20, 60_000),
     taskingLeaseMs: int(env, 'SKYPORT_TASKING_LEASE_MS', 15_000, 500, 600_000),
     taskingWorkers: bool(env, 'SKYPORT_TASKING_WORKERS', true),
+    webhookAllowPrivate: bool(env, 'SKYPORT_WEBHOOK_ALLOW_PRIVATE', false),
   };
 }
 

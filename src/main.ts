@@ -94,7 +94,12 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
     await taskingProductRoutes(app, { storage, publicUrl: config.publicUrl, guard: dataGuard });
     await app.register(async (scope) => transactionRoutes(scope, { storage, publicUrl: config.publicUrl, guard: dataGuard }));
     await taskingOrderRoutes(app, { storage, publicUrl: config.publicUrl, guard: dataGuard });
-    await webhookRoutes(app, { storage, encryptionKey: config.encryptionKey, guard: (p) => guard(verifier, 'management', p) });
+    await webhookRoutes(app, {
+      storage,
+      encryptionKey: config.encryptionKey,
+      guard: (p) => guard(verifier, 'management', p),
+      allowPrivate: config.webhookAllowPrivate,
+    });
     const scheduler = new Scheduler({
       storage,
       publicUrl: config.publicUrl,
@@ -110,6 +115,7 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
       encryptionKey: config.encryptionKey,
       tickMs: config.taskingTickMs,
       leaseMs: Math.max(config.taskingLeaseMs, 15_000),
+      allowPrivate: config.webhookAllowPrivate,
       log: app.log,
     });
     if (config.taskingWorkers) {

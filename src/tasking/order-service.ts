@@ -68,17 +68,22 @@ function validatorFor(p: TaskingProduct): ValidateFunction {
 }
 
 /** JSON with object keys sorted at every level: equal documents, equal text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+export function canonicalJson(value: unknown, depth = 0): string {
+  // A body nested deeper than any order needs is the client's mistake (and must not overflow the stack).
+  if (depth > MAX_BODY_DEPTH) throw badRequest(`the request body is nested more than ${MAX_BODY_DEPTH} levels deep`);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, depth + 1)).join(',')}]`;
   if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
     const keys = Object.keys(o)
       .filter((k) => o[k] !== undefined)
       .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k], depth + 1)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }
+
+/** Deepest nesting accepted in an order body (GeoJSON polygons need 4, CQL2 filters a few dozen). */
+const MAX_BODY_DEPTH = 100;
 
 /**
  * The fingerprint an Idempotency-Key is pinned to (IETF draft-ietf-httpapi-idempotency-key-header §2.2):

@@ -17,7 +17,7 @@ const MS_PER_DAY = 86_400_000;
 /** How far in the past a window may start and still count as "now" (clock skew, request latency), ms. */
 export const WINDOW_START_GRACE_MS = 60_000;
 /** Most positions an AOI may have: each outer vertex is a constraint of the pass search (cost grows with it). */
-export const MAX_AOI_POSITIONS = 500;
+export const MAX_AOI_POSITIONS = 100;
 /** Mean Earth radius (IUGG R1), km: the sphere AOI areas are measured on. */
 export const EARTH_MEAN_RADIUS_KM = 6371.0088;
 
@@ -214,12 +214,38 @@ function checkFilterNode(node: Cql2Arg, types: Record<string, string>): void {
   for (const a of node.args) checkFilterNode(a, types);
 }
 
-function likeRegex(pattern: string): RegExp {
-  const body = pattern
-    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-    .replace(/%/g, '.*')
-    .replace(/_/g, '.');
-  return new RegExp(`^${body}$`, 's');
+/**
+ * CQL2 `like` (`%` any run, `_` one character, `\` escapes the next) in linear time: a greedy two-pointer
+ * match with one backtrack point, so no pattern can make matching exponential (a regex built from
+ * `%%%%…!` could take hours).
+ */
+export function likeMatches(text: string, pattern: string): boolean {
+  const p: { ch: string; kind: 'lit' | 'one' | 'any' }[] = [];
+  for (let k = 0; k < pattern.length; k++) {
+    const ch = pattern[k]!;
+    if (ch === '\\' && k + 1 < pattern.length) p.push({ ch: pattern[++k]!, kind: 'lit' });
+    else p.push({ ch, kind: ch === '%' ? 'any' : ch === '_' ? 'one' : 'lit' });
+  }
+  const t = [...text];
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let mark = 0;
+  while (i < t.length) {
+    const q = p[j];
+    if (q && (q.kind === 'one' || (q.kind === 'lit' && q.ch === t[i]))) {
+      i++;
+      j++;
+    } else if (q && q.kind === 'any') {
+      star = j++;
+      mark = i;
+    } else if (star >= 0) {
+      j = star + 1;
+      i = ++mark;
+    } else return false;
+  }
+  while (p[j]?.kind === 'any') j++;
+  return j === p.length;
 }
 
 /** Evaluates a checked filter node on opportunity properties (missing property: comparisons are false). */
@@ -244,7 +270,7 @@ function evaluate(node: Cql2Arg, props: Record<string, unknown>): unknown {
     case 'like': {
       const x = v(0);
       const p = v(1);
-      return typeof x === 'string' && typeof p === 'string' && likeRegex(p).test(x);
+      return typeof x === 'string' && typeof p === 'string' && likeMatches(x, p);
     }
     case 'between': {
       const [x, lo, hi] = [v(0), v(1), v(2)] as number[];
@@ -300,11 +326,15 @@ function conjunctBounds(c: Cql2Arg, property: string): { upper?: number; lower?:
  * Refused (400, `filter: …`): not CQL2-JSON, other operators, unknown properties, literal types that do
  * not match the property's.
  */
+/** Most values (operators, arguments, list items) a tasking filter may hold. */
+export const MAX_FILTER_VALUES = 200;
+
 export function parseTaskingFilter(filter: unknown, product: TaskingProduct): TaskingFilter | null {
   if (filter === undefined || filter === null) return null;
   let cql2: Cql2Expr;
   try {
-    cql2 = parseCql2Json(filter);
+    // Tasking filters are small by nature; big ones would be echoed in every opportunity's create-order link.
+    cql2 = parseCql2Json(filter, { maxDepth: 32, maxNodes: MAX_FILTER_VALUES });
   } catch (e) {
     if (!(e instanceof Cql2Error)) throw e;
     throw badRequest(`filter: ${e.message}${e.path ? ` (at ${e.path})` : ''}`);
@@ -346,7 +376,7 @@ export function parseOrderParameters(value: unknown, product: TaskingProduct): R
   if (!isRecord(value)) throw badRequest('order_parameters: must be a JSON object');
   const props = (orderParametersSchema(product).properties ?? {}) as Record<string, PropertySchema>;
   for (const [k, v] of Object.entries(value)) {
-    const s = props[k];
+    const s = Object.hasOwn(props, k) ? props[k] : undefined;
     const at = `order_parameters.${k.slice(0, 60)}`;
     if (!s)
       throw badRequest(`order_parameters: unknown parameter '${k.slice(0, 60)}'; this product takes ${Object.keys(props).join(', ')}`);

@@ -182,6 +182,9 @@ export class Scheduler {
       let o: OrderRecord | undefined = order;
       for (let step = 0; o && step < MAX_STEPS && o.nextActionAt !== null && o.nextActionAt <= now; step++) {
         const current: OrderRecord = o;
+        // Pass searches are synchronous CPU: give waiting requests their turn between steps (on SQLite the
+        // storage calls never yield by themselves).
+        await new Promise((r) => setImmediate(r));
         try {
           o = await this.step(current, now);
         } catch (e) {

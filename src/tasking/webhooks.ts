@@ -17,6 +17,8 @@
  * `transitionOrder` extras) and sent by `WebhookDispatcher`: POST, 10 s timeout, redirects not followed,
  * 2xx = delivered; otherwise retried after 5 s, 30 s, 2 min, 10 min and 1 h, then `failed`.
  */
+import { BlockList, isIP } from 'node:net';
+import { lookup } from 'node:dns/promises';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
@@ -96,6 +98,62 @@ export function deliveryView(d: WebhookDeliveryRecord): Record<string, unknown> 
  * A webhook URL: absolute http(s), no credentials, no fragment, ≤ 2048 characters.
  * Throws HttpProblem 400 with the reason otherwise.
  */
+/**
+ * Addresses a webhook may not reach unless the operator allows private targets: loopback, private,
+ * link-local (cloud metadata 169.254.169.254), CGNAT, unspecified, multicast, ULA and IPv4-mapped forms.
+ */
+const BLOCKED = (() => {
+  const b = new BlockList();
+  for (const [net, bits] of [
+    ['0.0.0.0', 8],
+    ['10.0.0.0', 8],
+    ['100.64.0.0', 10],
+    ['127.0.0.0', 8],
+    ['169.254.0.0', 16],
+    ['172.16.0.0', 12],
+    ['192.0.0.0', 24],
+    ['192.168.0.0', 16],
+    ['198.18.0.0', 15],
+    ['224.0.0.0', 3],
+  ] as const)
+    b.addSubnet(net, bits, 'ipv4');
+  for (const [net, bits] of [
+    ['::', 128],
+    ['::1', 128],
+    ['fc00::', 7],
+    ['fe80::', 10],
+    ['ff00::', 8],
+  ] as const)
+    b.addSubnet(net, bits, 'ipv6');
+  return b;
+})();
+
+/** True when an IP address (v4 or v6, IPv4-mapped included) lies in a blocked range. */
+export function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return BLOCKED.check(mapped[1]!, 'ipv4');
+  return isIP(address) === 6 ? BLOCKED.check(address, 'ipv6') : BLOCKED.check(address, 'ipv4');
+}
+
+/**
+ * Resolves a webhook URL's host and refuses private targets (SSRF), unless `allowPrivate`; checked at
+ * registration and again before every send (a name may resolve elsewhere later). Throws badRequest.
+ */
+export async function checkWebhookTarget(url: string, allowPrivate: boolean): Promise<void> {
+  if (allowPrivate) return;
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  let addresses: string[];
+  try {
+    addresses = isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+  } catch {
+    // A name that does not resolve now cannot be judged: it is checked again before every send, when
+    // it must resolve to a public address (and a send to a name that does not resolve fails anyway).
+    return;
+  }
+  if (addresses.length === 0 || addresses.some(isPrivateAddress))
+    throw badRequest('url: private, loopback and link-local addresses are not allowed');
+}
+
 export function checkWebhookUrl(raw: string): string {
   let u: URL;
   try {
@@ -126,6 +184,8 @@ export interface WebhookRouteDeps {
   encryptionKey: Buffer | undefined;
   guard: (p: Permission) => preValidationAsyncHookHandler;
   now?: () => number;
+  /** SKYPORT_WEBHOOK_ALLOW_PRIVATE: let webhooks reach private and loopback addresses (development, tests). */
+  allowPrivate?: boolean;
 }
 
 /** Registers the Management API webhook routes (module comment). Errors are problem+json (`errorStyle: 'management'`). */
@@ -157,6 +217,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps
 
   app.post<{ Body: Static<typeof CreateBody> }>('/admin/webhooks', { ...write, schema: { body: CreateBody } }, async (req, reply) => {
     const url = checkWebhookUrl(req.body.url);
+    await checkWebhookTarget(url, deps.allowPrivate ?? false);
     const events = req.body.events ?? [ORDER_STATUS_EVENT];
     const unknown = events.filter((e) => !WEBHOOK_EVENTS.includes(e));
     if (unknown.length) throw badRequest(`unknown event type(s) ${unknown.join(', ')}; known: ${WEBHOOK_EVENTS.join(', ')}`);
@@ -206,6 +267,30 @@ export interface WorkerLog {
 }
 
 /** Configuration of a `WebhookDispatcher` (times in ms). */
+/** How long a delivery in flight is hidden from other ticks, ms (longer than a send's timeout). */
+const CLAIM_MS = 60_000;
+/** Most deliveries of one organization per tick: one organization's backlog never starves the others. */
+const PER_ORG_PER_TICK = 10;
+
+/** Up to `n` deliveries, taken round-robin across organizations (oldest first within each), at most `perOrg` each. */
+export function fairShare(due: WebhookDeliveryRecord[], n: number, perOrg: number): WebhookDeliveryRecord[] {
+  const byOrg = new Map<string, WebhookDeliveryRecord[]>();
+  for (const d of due) byOrg.set(d.orgId, [...(byOrg.get(d.orgId) ?? []), d]);
+  const out: WebhookDeliveryRecord[] = [];
+  for (let round = 0; round < perOrg && out.length < n; round++) {
+    let any = false;
+    for (const list of byOrg.values()) {
+      const d = list[round];
+      if (d && out.length < n) {
+        out.push(d);
+        any = true;
+      }
+    }
+    if (!any) break;
+  }
+  return out;
+}
+
 export interface DispatcherOptions {
   storage: Storage;
   encryptionKey: Buffer | undefined;
@@ -221,6 +306,8 @@ export interface DispatcherOptions {
   retryDelaysMs?: readonly number[];
   /** Wall clock, ms; also the signature timestamp (default Date.now). */
   clock?: () => number;
+  /** Let deliveries reach private and loopback addresses (SKYPORT_WEBHOOK_ALLOW_PRIVATE). */
+  allowPrivate?: boolean;
   /** Deliveries sent per tick (default 50), at most 8 at a time. */
   batch?: number;
   log?: WorkerLog;
@@ -283,12 +370,17 @@ export class WebhookDispatcher {
     const result: DispatchResult = { leader: false, delivered: 0, retried: 0, failed: 0 };
     if (!(await storage.acquireLease('webhooks', this.instanceId, this.opts.leaseMs, now))) return result;
     result.leader = true;
-    const due = await storage.listDueDeliveries(now, this.opts.batch ?? 50);
+    const batch = this.opts.batch ?? 50;
+    const due = fairShare(await storage.listDueDeliveries(now, batch * 4), batch, PER_ORG_PER_TICK);
     // Each organization's webhooks are read once per tick, shared by the workers.
     const orgHooks = new Map<string, Promise<WebhookRecord[]>>();
     const queue = [...due];
     const worker = async () => {
       for (let d = queue.shift(); d; d = queue.shift()) {
+        // Renew the lease before each send (a slow endpoint must not let a second dispatcher in) and claim
+        // the delivery, so that no other tick lists it while it is in flight.
+        if (!(await storage.acquireLease('webhooks', this.instanceId, this.opts.leaseMs, this.clock()))) return;
+        await storage.updateDelivery(d.id, { nextAttemptAt: now + CLAIM_MS }, now);
         let list = orgHooks.get(d.orgId);
         if (!list) orgHooks.set(d.orgId, (list = storage.listWebhooksFor(d.orgId)));
         const hook = (await list).find((w) => w.id === d.webhookId);
@@ -340,6 +432,11 @@ export class WebhookDispatcher {
       return { status: null, error: `cannot sign: ${(e as Error).message}` };
     }
     try {
+      await checkWebhookTarget(hook.url, this.opts.allowPrivate ?? false);
+    } catch {
+      return { status: null, error: 'the target address is not allowed' };
+    }
+    try {
       const res = await fetch(hook.url, {
         method: 'POST',
         headers: {
@@ -356,12 +453,12 @@ export class WebhookDispatcher {
       await res.body?.cancel().catch(() => {});
       return {
         status: res.status,
-        error: res.status >= 300 && res.status < 400 ? `redirect to ${res.headers.get('location') ?? '?'} not followed` : null,
+        // The delivery log shows the status, never where a redirect pointed (no oracle into other networks).
+        error: res.status >= 300 && res.status < 400 ? 'redirect not followed' : null,
       };
     } catch (e) {
-      const err = e as Error & { cause?: { code?: string } };
-      const reason = err.name === 'TimeoutError' ? 'timed out' : (err.cause?.code ?? err.message);
-      return { status: null, error: `no response: ${reason}` };
+      const err = e as Error;
+      return { status: null, error: err.name === 'TimeoutError' ? 'no response: timed out' : 'no response' };
     }
   }
 }

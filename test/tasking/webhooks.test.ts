@@ -92,7 +92,7 @@ for (const store of await stores()) {
 
     before(async () => {
       rx = await receiver();
-      s = await startServer({ store });
+      s = await startServer({ store, env: { SKYPORT_WEBHOOK_ALLOW_PRIVATE: 'true' } }); // receivers listen on loopback
       await s.skyport.scheduler.stop();
       await s.skyport.webhooks.stop();
       await ensureDemoConstellation(s.skyport.storage, Date.now());
