@@ -29,11 +29,11 @@
  * step, with a `scheduled` status whose reason_code is `competition`. Bookings already being processed
  * are never displaced.
  */
-import { randomUUID } from 'node:crypto';
 import type { Storage } from '../storage/types.js';
 import type { BookedPass, OrderRecord, TleRecord } from '../storage/tasking.js';
 import { cloudCoverFor, deliveryCollection, deliveryItem, writeDeliveryAssets, type Capture } from './delivery.js';
 import { deliveredItemPath, orderParams, recordTransition, type StatusChange } from './order-service.js';
+import { LeasedLoop } from './leased-loop.js';
 import { searchOpportunities, type OpportunitySearch } from './opportunities.js';
 import type { GeoJsonPoint, GeoJsonPolygon, Pass } from './orbits/index.js';
 import { PRIORITY_RANK, productById, type Priority, type TaskingProduct } from './products.js';
@@ -118,45 +118,17 @@ function booking(p: Pass): BookedPass {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Runs the order lifecycle (module comment). `start`/`stop` for the server; `tick(now)` for tests. */
-export class Scheduler {
-  readonly instanceId: string;
-  private readonly clock: () => number;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopped = true;
+export class Scheduler extends LeasedLoop {
   // Element sets are read once per tick.
   private tleCache: TleRecord[] | undefined;
   private leader = false;
 
   constructor(private readonly opts: SchedulerOptions) {
+    super('scheduler', opts);
     if (!(opts.timeScale > 0)) throw new RangeError(`timeScale must be positive, got ${opts.timeScale}`);
-    this.instanceId = opts.instanceId ?? `scheduler-${randomUUID()}`;
-    this.clock = opts.clock ?? Date.now;
   }
 
-  /** Starts ticking every `tickMs` (unref'd timer; ticks never overlap). */
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(0);
-  }
-
-  private schedule(delay: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick()
-        .catch((e: Error) => this.opts.log?.warn({ errMessage: e.message }, 'scheduler tick failed'))
-        .finally(() => this.schedule(this.opts.tickMs));
-    }, delay);
-    this.timer.unref();
-  }
-
-  /** Stops ticking, waits for a tick in progress and releases the lease (another process may take over at once). */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-    await this.opts.storage.releaseLease('scheduler', this.instanceId).catch(() => {});
+  protected override onStop(): void {
     this.leader = false;
   }
 

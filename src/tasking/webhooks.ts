@@ -23,6 +23,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
 import { Webhook } from 'standardwebhooks';
+import { LeasedLoop } from './leased-loop.js';
 import type { Permission } from '../access/permissions.js';
 import { badRequest, notFound } from '../http/errors.js';
 import type { Storage } from '../storage/types.js';
@@ -327,41 +328,9 @@ export interface DispatchResult {
  * shared store (lease `webhooks`); at-least-once: a crash mid-send resends later with the same message
  * id, which receivers use to de-duplicate.
  */
-export class WebhookDispatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopped = true;
-  readonly instanceId: string;
-  private readonly clock: () => number;
-
+export class WebhookDispatcher extends LeasedLoop {
   constructor(private readonly opts: DispatcherOptions) {
-    this.instanceId = opts.instanceId ?? `dispatcher-${randomUUID()}`;
-    this.clock = opts.clock ?? Date.now;
-  }
-
-  /** Starts ticking every `tickMs` (unref'd timer). */
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(0);
-  }
-
-  private schedule(delay: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick()
-        .catch((e: Error) => this.opts.log?.warn({ errMessage: e.message }, 'webhook dispatch tick failed'))
-        .finally(() => this.schedule(this.opts.tickMs));
-    }, delay);
-    this.timer.unref();
-  }
-
-  /** Stops ticking, waits for a tick in progress and releases the lease. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-    await this.opts.storage.releaseLease('webhooks', this.instanceId).catch(() => {});
+    super('webhooks', opts);
   }
 
   /** Sends the deliveries due at `now` if this process holds (or takes) the lease. */
