@@ -3,6 +3,7 @@
  * items, item search that follows `next` links across pages, and protected asset downloads.
  * The types here are the SDK's own: it imports nothing from the server.
  */
+import { nextPageRequest, type PageRequest } from './paging.js';
 import type { ClientCredentials } from './client-credentials.js';
 import { authorizedFetch } from './authorized-fetch.js';
 import { ApiError } from './http.js';
@@ -147,13 +148,6 @@ export function searchBody(p: SearchParams): Record<string, unknown> {
   return body;
 }
 
-interface PageRequest {
-  url: string;
-  method: 'GET' | 'POST';
-  body?: Record<string, unknown>;
-  headers?: Record<string, string>;
-}
-
 /**
  * The Data API (catalog:read; downloads need assets:read) with a managed token: every call gets one
  * from `tokens` (single flight, refresh on 401). Example:
@@ -235,7 +229,7 @@ export class CatalogClient {
       left -= page.features.length;
       yield page;
       if (left <= 0) return;
-      req = this.nextRequest(page, req);
+      req = nextPageRequest(page.links, req, this.base);
     }
   }
 
@@ -253,28 +247,5 @@ export class CatalogClient {
    */
   download(target: string | AssetRef, opts: DownloadOptions): Promise<DownloadResult> {
     return downloadAsset({ tokens: this.tokens, baseUrl: this.base, ...(this.fetchImpl ? { fetch: this.fetchImpl } : {}) }, target, opts);
-  }
-
-  /** The request a page's `next` link asks for, or undefined on the last page. */
-  private nextRequest(page: ItemCollection, prev: PageRequest): PageRequest | undefined {
-    const link = (page.links ?? []).find((l) => l?.rel === 'next');
-    if (!link || typeof link.href !== 'string') return undefined;
-    const url = new URL(link.href, prev.url);
-    if (url.origin !== new URL(this.base).origin) {
-      throw new Error(`the next page link points to ${url.origin}, not ${new URL(this.base).origin}: not sending the token there`);
-    }
-    const method = (link.method ?? 'GET').toUpperCase();
-    let next: PageRequest;
-    if (method === 'POST') {
-      // STAC API item-search §Pagination: the link's body is the whole next request unless merge is true.
-      const body: Record<string, unknown> = link.merge === true ? { ...prev.body, ...link.body } : { ...link.body };
-      next = { url: url.href, method: 'POST', body };
-    } else if (method === 'GET') next = { url: url.href, method: 'GET' };
-    else throw new Error(`the next page link has method ${method}; only GET and POST are defined`);
-    if (link.headers) next.headers = link.headers;
-    if (next.url === prev.url && next.method === prev.method && JSON.stringify(next.body) === JSON.stringify(prev.body)) {
-      throw new Error('the next page link repeats the current request: the server would page forever');
-    }
-    return next;
   }
 }

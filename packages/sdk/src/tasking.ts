@@ -5,6 +5,7 @@
  * status history, cancellation (Skyport extension) and a watcher that follows an order to a final status.
  * The types here are the SDK's own: it imports nothing from the server. Runs on Node 20 and in browsers.
  */
+import { nextPageRequest, type PageRequest } from './paging.js';
 import type { ClientCredentials } from './client-credentials.js';
 import { authorizedFetch } from './authorized-fetch.js';
 import type { Geometry, StacLink } from './catalog.js';
@@ -216,13 +217,6 @@ export interface OpportunityResults extends AsyncIterable<Opportunity> {
   readonly notes: OpportunityNote[];
 }
 
-interface PageRequest {
-  url: string;
-  method: 'GET' | 'POST';
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
 const enc = encodeURIComponent;
 const JSON_ACCEPT = 'application/geo+json, application/json';
 
@@ -331,7 +325,7 @@ export class TaskingClient {
       const page: { products: Product[]; links?: StacLink[] } = await this.json(req, opts.signal);
       if (!Array.isArray(page.products)) throw new ApiError(200, 'InvalidResponse', 'the product list has no products');
       all.push(...page.products);
-      req = this.nextRequest(page.links, req);
+      req = nextPageRequest(page.links, req, this.base);
     }
     return all;
   }
@@ -382,7 +376,7 @@ export class TaskingClient {
       left -= page.features.length;
       yield page;
       if (left <= 0) return;
-      req = this.nextRequest(page.links, req);
+      req = nextPageRequest(page.links, req, this.base);
     }
   }
 
@@ -407,7 +401,7 @@ export class TaskingClient {
     const req: PageRequest = {
       url: `${this.base}/tasking/products/${enc(productId)}/orders`,
       method: 'POST',
-      body,
+      body: body as Record<string, unknown>,
       headers: { 'idempotency-key': key },
     };
     for (let attempt = 1; ; attempt++) {
@@ -441,7 +435,7 @@ export class TaskingClient {
       left -= page.features.length;
       yield page;
       if (left <= 0) return;
-      req = this.nextRequest(page.links, req);
+      req = nextPageRequest(page.links, req, this.base);
     }
   }
 
@@ -490,27 +484,5 @@ export class TaskingClient {
       }
       await abortableSleep(interval, opts.signal);
     }
-  }
-
-  /** The request a page's `rel=next` link asks for (GET href, or POST with its `body`), or undefined on the last page. */
-  private nextRequest(links: StacLink[] | undefined, prev: PageRequest): PageRequest | undefined {
-    const link = (links ?? []).find((l) => l?.rel === 'next');
-    if (!link || typeof link.href !== 'string') return undefined;
-    const url = new URL(link.href, prev.url);
-    if (url.origin !== new URL(this.base).origin) {
-      throw new Error(`the next page link points to ${url.origin}, not ${new URL(this.base).origin}: not sending the token there`);
-    }
-    const method = (link.method ?? 'GET').toUpperCase();
-    let next: PageRequest;
-    if (method === 'POST') {
-      const body = link.merge === true ? { ...(prev.body as Record<string, unknown>), ...link.body } : { ...link.body };
-      next = { url: url.href, method: 'POST', body };
-    } else if (method === 'GET') next = { url: url.href, method: 'GET' };
-    else throw new Error(`the next page link has method ${method}; only GET and POST are defined`);
-    if (link.headers) next.headers = link.headers;
-    if (next.url === prev.url && next.method === prev.method && JSON.stringify(next.body) === JSON.stringify(prev.body)) {
-      throw new Error('the next page link repeats the current request: the server would page forever');
-    }
-    return next;
   }
 }
