@@ -41,7 +41,8 @@ const PermissionList = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 16
 const CreateBody = Type.Object(
   {
     name: Name,
-    root_scope: Type.Union(ROOT_SCOPES.map((s) => Type.Literal(s))),
+    // One enum (not a union of literals): a wrong value gets one readable error instead of one per literal.
+    root_scope: Type.Unsafe<(typeof ROOT_SCOPES)[number]>({ type: 'string', enum: [...ROOT_SCOPES], description: ROOT_SCOPES.join(', ') }),
     permissions: Type.Optional(PermissionList),
   },
   { additionalProperties: false },
