@@ -32,6 +32,11 @@ export interface Dialect {
   like(params: unknown[], expr: string, pattern: string): string;
   /** A text expression with a total, byte-order collation (for sort keys and keyset comparisons). */
   collate(expr: string): string;
+  /**
+   * SQL list of the collection ids the searching organization may see (placeholders), set per search by the
+   * adapter; `spatial` guards its exact test with it. Without it the adapter's entitlement subquery is used.
+   */
+  readonly entitled?: string;
   /** Boolean literal in this dialect. */
   readonly true: string;
   readonly false: string;

@@ -42,8 +42,8 @@ function rtreeCandidates(rel: string, [w, s, e, n]: [number, number, number, num
  * The exact geometry test runs only on rows the organization may see: CASE fixes the order of evaluation,
  * so how long a search takes never depends on another organization's footprints (invariant 2).
  */
-function exact(test: string): string {
-  return `CASE WHEN i.collection_id IN (${ENTITLED_IDS}) THEN ${test} ELSE 0 END`;
+function exactTest(test: string, entitled = ENTITLED_IDS): string {
+  return `CASE WHEN i.collection_id IN (${entitled}) THEN ${test} ELSE 0 END`;
 }
 
 /** Property names become JSON paths `$.properties."name"`: quotes, backslashes and control characters are refused. */
@@ -69,6 +69,8 @@ export const sqliteDialect: Dialect = {
     return `(COALESCE(json_type(i.content, ${sqliteDialect.param(params, `$.properties."${name}"`)}), 'null') = 'null')`;
   },
   spatial(params, rel, g, bbox, isRectangle) {
+    const entitled = (this as Dialect).entitled;
+    const exact = (test: string) => exactTest(test, entitled);
     const p = (v: unknown) => sqliteDialect.param(params, v);
     const [w, s, e, n] = bbox.map(p) as [string, string, string, string];
     const literal = p(JSON.stringify(g));
@@ -181,10 +183,27 @@ export class SqliteCatalog {
     return this.q('DELETE FROM items WHERE collection_id = ? AND id = ?').run(collectionId, itemId).changes > 0;
   }
 
-  searchItems(orgId: string, s: ItemSearch): ItemPage {
+  /**
+   * The collections a search may read: entitled to the organization and, when the search names some,
+   * among those. Resolved first, so the planner sees constants (and uses the (collection, dt) index).
+   */
+  private searchable(orgId: string, s: ItemSearch): string[] {
+    const entitled = (this.q(`${ENTITLED_IDS} ORDER BY c.id`).all({ org: orgId }) as { id: string }[]).map((r) => r.id);
+    return s.collections ? entitled.filter((id) => s.collections!.includes(id)) : entitled;
+  }
+
+  searchItems(orgId: string, search: ItemSearch): ItemPage {
+    const ids = this.searchable(orgId, search);
+    if (!ids.length) return search.countLimit > 0 ? { items: [], numberMatched: 0 } : { items: [] };
+    const s: ItemSearch = { ...search, collections: undefined };
+    const scoped = (params: unknown[]) => {
+      const list = ids.map((id) => sqliteDialect.param(params, id)).join(', ');
+      return { d: { ...sqliteDialect, entitled: list }, where: `i.collection_id IN (${list})` };
+    };
     const params: unknown[] = [];
-    const sql = searchSql(sqliteDialect, s, params);
-    const where = [`i.collection_id IN (${ENTITLED_IDS})`, ...sql.where].join(' AND ');
+    const page0 = scoped(params);
+    const sql = searchSql(page0.d, s, params);
+    const where = [page0.where, ...sql.where].join(' AND ');
     const keys = sql.keyColumns.map((k, n) => `${k} AS k${n}`).join(', ');
     const rows = this.q(
       `SELECT i.collection_id, i.id, i.content, ${keys} FROM items i WHERE ${where} ORDER BY ${sql.orderBy} LIMIT @limit`,
@@ -200,8 +219,9 @@ export class SqliteCatalog {
     }
     if (s.countLimit > 0) {
       const cparams: unknown[] = [];
-      const csql = searchSql(sqliteDialect, s, cparams, 'count');
-      const cwhere = [`i.collection_id IN (${ENTITLED_IDS})`, ...csql.where].join(' AND ');
+      const count0 = scoped(cparams);
+      const csql = searchSql(count0.d, s, cparams, 'count');
+      const cwhere = [count0.where, ...csql.where].join(' AND ');
       const n = (
         this.q(`SELECT count(*) AS n FROM (SELECT 1 FROM items i WHERE ${cwhere} LIMIT @limit)`).get(
           bindings(cparams, { org: orgId, limit: s.countLimit + 1 }),
