@@ -134,7 +134,7 @@ export function checkGoals(r: StoreResult): GoalCheck[] {
       value:
         t.ratio === null
           ? '-'
-          : `${t.ratio.toFixed(3)} (${fmtInt(t.search.median?.rate ?? NaN)} / ${fmtInt(t.empty.median?.rate ?? NaN)} req/s)`,
+          : `${t.ratio.toPrecision(2)} (${fmtInt(t.search.median?.rate ?? NaN)} / ${fmtInt(t.empty.median?.rate ?? NaN)} req/s)`,
       target: '(reported)',
       verdict: t.ratio === null ? 'n/a' : 'info',
     });

