@@ -9,6 +9,8 @@ import type { OrderRecord, OrderStatusCode } from '../../src/storage/tasking.js'
 export interface CallStat {
   calls: number;
   ms: number;
+  /** The slowest call, ms. */
+  maxMs: number;
   /** Rows returned (list calls). */
   rows?: number;
 }
@@ -29,9 +31,10 @@ type Patch = Parameters<Storage['transitionOrder']>[2];
 type Extras = Parameters<Storage['transitionOrder']>[3];
 
 function add(into: Record<string, CallStat>, key: string, ms: number, rows?: number): void {
-  const s = (into[key] ??= { calls: 0, ms: 0 });
+  const s = (into[key] ??= { calls: 0, ms: 0, maxMs: 0 });
   s.calls++;
   s.ms += ms;
+  s.maxMs = Math.max(s.maxMs, ms);
   if (rows !== undefined) s.rows = (s.rows ?? 0) + rows;
 }
 

@@ -97,23 +97,26 @@ export function formatDrain(results: RunResult[]): string {
 export function formatBreakdown(r: RunResult, top = 14): string {
   if (!r.run) return '';
   const seconds = r.run.seconds;
-  const t = r.run.transitions.slice(0, top).map(([k, s]) => [k, int(s.calls), `${int(s.calls / seconds)}/s`, ms(s.ms / s.calls)]);
+  const t = r.run.transitions
+    .slice(0, top)
+    .map(([k, s]) => [k, int(s.calls), `${int(s.calls / seconds)}/s`, ms(s.ms / s.calls), ms(s.maxMs)]);
   const more = r.run.transitions.length - top;
-  if (more > 0) t.push([`(${more} more kinds in the JSON file)`, '', '', '']);
+  if (more > 0) t.push([`(${more} more kinds in the JSON file)`, '', '', '', '']);
   const reads = r.run.reads.map(([k, s]) => [
     k,
     int(s.calls),
     `${int(s.calls / seconds)}/s`,
     ms(s.ms / s.calls),
+    ms(s.maxMs),
     s.rows === undefined ? '-' : (s.rows / s.calls).toFixed(1),
   ]);
   const writeMs = r.run.transitions.reduce((a, [, s]) => a + s.ms, 0) / 1000;
   const readMs = r.run.reads.reduce((a, [, s]) => a + s.ms, 0) / 1000;
   const busy = r.run.ticks.busySeconds;
   return [
-    table(['transition (store writes)', 'count', 'rate', 'mean write ms'], t, new Set([1, 2, 3])),
+    table(['transition (store writes)', 'count', 'rate', 'mean write ms', 'max ms'], t, new Set([1, 2, 3, 4])),
     '',
-    table(['other store calls', 'calls', 'rate', 'mean ms', 'rows/call'], reads, new Set([1, 2, 3, 4])),
+    table(['other store calls', 'calls', 'rate', 'mean ms', 'max ms', 'rows/call'], reads, new Set([1, 2, 3, 4, 5])),
     '',
     `  time in ticks ${busy.toFixed(1)} s: transitionOrder ${writeMs.toFixed(1)} s, other store calls ${readMs.toFixed(1)} s, ` +
       `the rest (pass searches, delivery rendering, JSON${r.mode === 'embedded' ? '; and the searches served between steps' : ''}) ` +

@@ -1,6 +1,7 @@
 // One measurement: a fresh store, the archive, organizations and seeded orders, a server on the
-// server core, the latency probe on the load core, then idle searches, the scheduler's run with
-// searches going on, and idle searches again. Every store and server is removed at the end.
+// server core, the latency probe on the core the scheduler does not use, then idle searches, the
+// scheduler's run with searches going on, and idle searches again. Every store and server is removed
+// at the end.
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,7 +31,7 @@ import {
 const DAY_MS = 86_400_000;
 /** Seconds of probe traffic before the first measured phase (connection set-up, JIT). */
 const PROBE_WARMUP_S = 2;
-/** Busy CPU of everything else (PostgreSQL included) above which a phase is marked as possibly disturbed, % of a core. */
+/** Busy CPU of everything else (not PostgreSQL's part) above which a phase is marked as possibly disturbed, % of a core. */
 const OTHER_CPU_LIMIT_PCT = 20;
 /** Orders placed at once while seeding (PostgreSQL commits in groups when several are in flight). */
 const SEED_CONCURRENCY = 16;
@@ -46,7 +47,7 @@ export interface PhaseCpu {
   scheduler?: number;
   /** PostgreSQL: the benchmark database's backends and the server's shared writers (PostgreSQL runs only). */
   postgres?: number;
-  /** Everything else busy on the machine: PostgreSQL, the kernel, other tenants. */
+  /** Everything else busy on the machine: the kernel, other PostgreSQL work, other tenants. */
   other: number;
 }
 

@@ -322,7 +322,11 @@ export class Scheduler extends LeasedLoop {
       );
     }
     if (slot) return undefined;
-    if (sim < o.windowEnd) return this.move(o, { nextActionAt: this.wallAt(o, o.windowEnd) }, undefined, now);
+    // Wait or expire by the order's clock now — not by `sim`, which for a first booking is the receipt time
+    // (always before the window's end: the order would be re-timed to a past instant and spin forever).
+    if (simulatedNow(o, now, this.opts.timeScale) < o.windowEnd) {
+      return this.move(o, { nextActionAt: this.wallAt(o, o.windowEnd) }, undefined, now);
+    }
     return this.move(
       o,
       { nextActionAt: null },

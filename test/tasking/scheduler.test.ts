@@ -227,6 +227,24 @@ for (const store of await stores()) {
       return passes.sort((x, y) => x.tca.getTime() - y.tca.getTime());
     };
 
+    it('an order whose only pass another order holds expires when its window ends (and never spins)', async () => {
+      const wide = body(nextSite(), { max_cloud_cover: 100 });
+      const [pass] = await candidates(wide);
+      assert.ok(pass, 'a pass within the window');
+      const narrow = { ...wide, datetime: `${pass.start.toISOString()}/${pass.end.toISOString()}` };
+      const a = await place(narrow);
+      const b = await place(narrow);
+      await settle();
+      assert.equal((await order(a)).status, 'scheduled');
+      assert.equal((await order(b)).status, 'accepted', 'no free pass: it waits for the window to end');
+      await settle(pass.end.getTime() + 60_000);
+      const late = await order(b);
+      assert.equal(late.status, 'expired');
+      assert.ok(late.version < 10, `the order was rewritten ${late.version} times`);
+      const last = (await statuses(b)).json.statuses.at(-1);
+      assert.equal(last.reason_code, 'competition');
+    });
+
     it('resolves conflicts by priority, then first come; displaced orders are rebooked on their next free pass', async () => {
       const b = body(nextSite(), { max_cloud_cover: 100 });
       const passes = await candidates(b);
