@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip, gunzipSync } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { IngestError, normalizeCollection, normalizeItem } from './ingest.js';
 import { QueryError, type CollectionAccess, type ItemRecord, type Storage } from '../storage/types.js';
 
@@ -85,8 +85,7 @@ async function* readSource(src: string, stdin: Readable): AsyncGenerator<Sourced
   try {
     yield { value: JSON.parse(text), source: name };
   } catch {
-    const { Readable: R } = await import('node:stream');
-    yield* ndjson(R.from([text]), name);
+    yield* ndjson(Readable.from([text]), name);
   }
 }
 
