@@ -4,6 +4,8 @@
  */
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { isSafeAssetKey } from './storage/assets/keys.js';
+import type { S3Options } from './storage/assets/s3.js';
 
 export type SigningAlg = 'RS256' | 'ES256' | 'EdDSA';
 export const SIGNING_ALGS: readonly SigningAlg[] = ['RS256', 'ES256', 'EdDSA'];
@@ -53,8 +55,12 @@ export interface Config {
   searchMaxLimit: number;
   /** numberMatched is counted exactly up to this many matches and omitted beyond (0 = never counted). */
   searchCountLimit: number;
-  /** Folder of the asset files Skyport serves itself (`asset:` hrefs are relative to it). */
+  /** Folder of the asset files Skyport serves itself (`asset:` hrefs are relative to it) when `assetsStore` is local. */
   assetsDir: string;
+  /** Where held assets live: `local` (assetsDir) or `s3` (the bucket in `s3`). */
+  assetsStore: 'local' | 's3';
+  /** The S3-compatible bucket of held assets (SKYPORT_S3_*), when `assetsStore` is s3. Holds a secret: never log it. */
+  s3: S3Options | undefined;
   /** Simulated seconds per wall second of each tasking order's clock (tasking/scheduler.ts); 1 = real time. */
   taskingTimeScale: number;
   /** Pause between scheduler (and webhook dispatcher) ticks, ms. */
@@ -134,6 +140,44 @@ function trustProxy(raw: string | undefined): boolean | string[] {
   return list;
 }
 
+/**
+ * SKYPORT_ASSETS_STORE (`local` | `s3`) and, for s3, SKYPORT_S3_*: bucket and both keys required; the
+ * endpoint defaults to AWS in the region (default us-east-1), path-style addressing (`auto`) to on exactly
+ * when an endpoint is given. Messages name variables, never the secret's value.
+ */
+function assetsStore(env: Env): Pick<Config, 'assetsStore' | 's3'> {
+  const kind = (env.SKYPORT_ASSETS_STORE || 'local').toLowerCase();
+  if (kind === 'local') return { assetsStore: 'local', s3: undefined };
+  if (kind !== 's3') throw new ConfigError(`SKYPORT_ASSETS_STORE must be local or s3, got "${env.SKYPORT_ASSETS_STORE}"`);
+  const need = ['SKYPORT_S3_BUCKET', 'SKYPORT_S3_ACCESS_KEY_ID', 'SKYPORT_S3_SECRET_ACCESS_KEY'].filter((n) => !env[n]);
+  if (need.length) throw new ConfigError(`SKYPORT_ASSETS_STORE=s3 needs ${need.join(', ')}`);
+  const bucket = env.SKYPORT_S3_BUCKET!;
+  // S3's bucket naming rules (3–63 lower-case letters, digits, dots, hyphens), which MinIO applies too.
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    throw new ConfigError(`SKYPORT_S3_BUCKET must be an S3 bucket name (3-63 of a-z 0-9 . -), got "${bucket}"`);
+  const region = env.SKYPORT_S3_REGION || 'us-east-1';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(region)) throw new ConfigError(`SKYPORT_S3_REGION must be a region name, got "${region}"`);
+  const prefix = (env.SKYPORT_S3_PREFIX ?? '').replace(/^\/+|\/+$/g, '');
+  if (prefix && !isSafeAssetKey(prefix))
+    throw new ConfigError(`SKYPORT_S3_PREFIX must be a relative path without empty, . or .. segments, got "${env.SKYPORT_S3_PREFIX}"`);
+  const endpoint = env.SKYPORT_S3_ENDPOINT ? url('SKYPORT_S3_ENDPOINT', env.SKYPORT_S3_ENDPOINT) : `https://s3.${region}.amazonaws.com`;
+  return {
+    assetsStore: 's3',
+    s3: {
+      bucket,
+      endpoint,
+      region,
+      prefix,
+      accessKeyId: env.SKYPORT_S3_ACCESS_KEY_ID!,
+      secretAccessKey: env.SKYPORT_S3_SECRET_ACCESS_KEY!,
+      pathStyle:
+        env.SKYPORT_S3_PATH_STYLE?.toLowerCase() === 'auto'
+          ? Boolean(env.SKYPORT_S3_ENDPOINT)
+          : bool(env, 'SKYPORT_S3_PATH_STYLE', Boolean(env.SKYPORT_S3_ENDPOINT)),
+    },
+  };
+}
+
 /** Reads the configuration from environment variables (see the README's configuration table). */
 export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST || '127.0.0.1';
@@ -173,6 +217,7 @@ export function loadConfig(env: Env = process.env): Config {
     searchMaxLimit: int(env, 'SKYPORT_SEARCH_MAX_LIMIT', 1000, 1, 10000),
     searchCountLimit: int(env, 'SKYPORT_SEARCH_COUNT_LIMIT', 10000, 0, 1e7),
     assetsDir: path.resolve(env.SKYPORT_ASSETS_DIR || path.join(env.SKYPORT_DATA_DIR || './data', 'assets')),
+    ...assetsStore(env),
     taskingTimeScale: int(env, 'SKYPORT_TASKING_TIME_SCALE', 1, 1, 100_000_000),
     taskingTickMs: int(env, 'SKYPORT_TASKING_TICK_MS', 1000, 20, 60_000),
     taskingLeaseMs: int(env, 'SKYPORT_TASKING_LEASE_MS', 15_000, 500, 600_000),

@@ -30,12 +30,16 @@ import { WebhookDispatcher, webhookRoutes } from './tasking/webhooks.js';
 import { PortInUse, REVOCATION_RETENTION_MS, SERVED_PUBLIC_URL_META, type Config } from './config.js';
 import { createApp } from './http/app.js';
 import { openStorage } from './storage/open.js';
+import { openAssetStore } from './storage/assets/open.js';
+import type { AssetStore } from './storage/assets/types.js';
 import type { Storage } from './storage/types.js';
 import type { FastifyInstance } from 'fastify';
 
 export interface Skyport {
   app: FastifyInstance;
   storage: Storage;
+  /** Where held assets are read and written (SKYPORT_ASSETS_STORE). */
+  assets: AssetStore;
   keys: KeyStore;
   revocations: RevocationList;
   hasher: SecretHasher;
@@ -49,8 +53,13 @@ export interface Skyport {
   close(): Promise<void>;
 }
 
-/** Builds a Skyport instance (not yet listening). Throws on unreachable storage or undecryptable keys. */
+/**
+ * Builds a Skyport instance (not yet listening). Throws on unreachable storage, undecryptable keys,
+ * or an asset store that does not answer (ConfigError naming the setting to fix).
+ */
 export async function createSkyport(config: Config, opts: { logStream?: NodeJS.WritableStream } = {}): Promise<Skyport> {
+  const assets = openAssetStore(config);
+  await assets.probe();
   const storage = await openStorage(config);
   try {
     const hasher = new SecretHasher(await loadHashKey(storage, config.encryptionKey));
@@ -87,7 +96,7 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
     const limits = { defaultLimit: config.searchDefaultLimit, maxLimit: config.searchMaxLimit, countLimit: config.searchCountLimit };
     await collectionRoutes(app, { storage, publicUrl: config.publicUrl, guard: dataGuard, limits });
     await itemRoutes(app, { storage, publicUrl: config.publicUrl, guard: dataGuard, limits });
-    await assetRoutes(app, { storage, assetsDir: config.assetsDir, guard: dataGuard });
+    await assetRoutes(app, { storage, assets, guard: dataGuard });
     await openapiRoutes(app, { publicUrl: config.publicUrl, guard: dataGuard, limits });
     // Demo element sets are (re-)epoched at every start so that demo opportunities never go stale.
     await ensureDemoConstellation(storage);
@@ -103,7 +112,7 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
     const scheduler = new Scheduler({
       storage,
       publicUrl: config.publicUrl,
-      assetsDir: config.assetsDir,
+      assets,
       timeScale: config.taskingTimeScale,
       tickMs: config.taskingTickMs,
       leaseMs: config.taskingLeaseMs,
@@ -136,6 +145,7 @@ export async function createSkyport(config: Config, opts: { logStream?: NodeJS.W
     return {
       app,
       storage,
+      assets,
       keys,
       revocations,
       hasher,

@@ -1,7 +1,7 @@
 // What the scheduler's two CPU-heavy pieces cost alone, in this process, for a sample of the
 // benchmark's own orders: the pass search a review or booking makes (opportunities.ts
 // `searchOpportunities` over the order's whole window, every satellite of its sensor) and rendering a
-// delivery (delivery.ts `deliveryItem` + `writeDeliveryAssets`: a 64 px GeoTIFF and PNG on disk). These
+// delivery (delivery.ts `deliveryItem` + `writeDeliveryAssets`: a 128 px COG and PNG written to the asset store). These
 // explain the share of tick time that is neither store reads nor store writes.
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';

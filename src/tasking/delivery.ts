@@ -1,13 +1,14 @@
 /**
  * What a completed tasking order delivers: one STAC 1.1.0 Item of the simulated capture in the
  * organization's private collection `tasking-<orgId>` (created on its first delivery), with a small
- * real GeoTIFF and PNG thumbnail written under SKYPORT_ASSETS_DIR by the demo generator's
+ * real GeoTIFF and PNG thumbnail written into the asset store by the demo generator's
  * `writeItemAssets`. Also the simulated acquisition's cloud cover, drawn deterministically per
  * (order, attempt) so a restarted scheduler draws the same value again.
  */
 import { createHash } from 'node:crypto';
 import { geometryBbox, type GeoJsonGeometry } from '../catalog/ingest.js';
 import { writeItemAssets } from '../catalog/generate/assets.js';
+import type { AssetTarget } from '../storage/assets/open.js';
 import { GEOTIFF_MEDIA_TYPE, LST_SPEC, MS_SPEC, incidenceAngleDeg } from '../catalog/generate/collections.js';
 import { sunAngles } from '../catalog/generate/constellation.js';
 import { EXTENSIONS, STAC_VERSION, type StacItem as GeneratedItem } from '../catalog/generate/stac.js';
@@ -18,7 +19,7 @@ import type { Pass } from './orbits/index.js';
 import type { TaskingProduct } from './products.js';
 
 /** Raster side of delivered assets, px. */
-const RASTER_PX = 64;
+const RASTER_PX = 128;
 
 /**
  * Cloud cover of the capture of `attempt` (1, 2, …) of an order, percent with one decimal in [0, 100]:
@@ -138,15 +139,16 @@ export function deliveryItem(order: OrderRecord, product: TaskingProduct, captur
 }
 
 /**
- * Writes the item's GeoTIFF and PNG under `assetsDir` (overwriting: idempotent, so a scheduler that
- * crashed after writing and before recording the delivery writes the same files again). Antimeridian
- * footprints are drawn over their largest part. Throws on file-system errors.
+ * Writes the item's GeoTIFF and PNG into the asset store (a string: a local assets folder),
+ * overwriting: idempotent, so a scheduler that crashed after writing and before recording the
+ * delivery writes the same objects again. Antimeridian footprints are drawn over their largest part.
+ * Throws on the store's errors.
  */
-export async function writeDeliveryAssets(rec: ItemRecord, assetsDir: string): Promise<void> {
+export async function writeDeliveryAssets(rec: ItemRecord, assets: AssetTarget): Promise<void> {
   const item = rec.item as unknown as GeneratedItem;
   const part = renderPolygon(item.geometry as unknown as GeoJsonGeometry);
   const drawable = { ...item, geometry: { type: 'Polygon', coordinates: [part.ring] }, bbox: part.bbox } as unknown as GeneratedItem;
-  await writeItemAssets(drawable, assetsDir);
+  await writeItemAssets(drawable, assets);
 }
 
 /**

@@ -29,6 +29,8 @@
  * step, with a `scheduled` status whose reason_code is `competition`. Bookings already being processed
  * are never displaced.
  */
+import { asAssetStore } from '../storage/assets/open.js';
+import type { AssetStore } from '../storage/assets/types.js';
 import type { Storage } from '../storage/types.js';
 import type { BookedPass, OrderRecord, TleRecord } from '../storage/tasking.js';
 import { cloudCoverFor, deliveryCollection, deliveryItem, writeDeliveryAssets, type Capture } from './delivery.js';
@@ -72,8 +74,10 @@ export interface SchedulerOptions {
   storage: Storage;
   /** Public base URL (webhook payload links). */
   publicUrl: string;
-  /** Folder of held assets (config.assetsDir): delivered GeoTIFF and PNG files go under it. */
-  assetsDir: string;
+  /** The asset store delivered GeoTIFF and PNG assets are written to (main.ts builds it from the configuration). */
+  assets?: AssetStore;
+  /** Shorthand for the local store of this folder, for callers that predate `assets`; one of the two is required. */
+  assetsDir?: string;
   /** SKYPORT_TASKING_TIME_SCALE: simulated seconds per wall second (≥ 1 in practice; 1 = real time). */
   timeScale: number;
   /** Pause between ticks, ms. */
@@ -122,10 +126,14 @@ export class Scheduler extends LeasedLoop {
   // Element sets are read once per tick.
   private tleCache: TleRecord[] | undefined;
   private leader = false;
+  private readonly assets: AssetStore;
 
   constructor(private readonly opts: SchedulerOptions) {
     super('scheduler', opts);
     if (!(opts.timeScale > 0)) throw new RangeError(`timeScale must be positive, got ${opts.timeScale}`);
+    const assets = opts.assets ?? opts.assetsDir;
+    if (assets === undefined) throw new TypeError('the scheduler needs an asset store (assets) or folder (assetsDir)');
+    this.assets = asAssetStore(assets);
   }
 
   protected override onStop(): void {
@@ -413,7 +421,7 @@ export class Scheduler extends LeasedLoop {
       );
     const capture: Capture = { booked: b, pass: await this.recompute(o, product, b), cloudCover: cloudCoverFor(o.id, o.attempts) };
     const item = deliveryItem(o, product, capture, now);
-    await writeDeliveryAssets(item, this.opts.assetsDir);
+    await writeDeliveryAssets(item, this.assets);
     const link = { rel: 'item', type: 'application/geo+json', href: deliveredItemPath(o.orgId, item.id), title: 'Delivered STAC item' };
     return this.move(
       o,

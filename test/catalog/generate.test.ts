@@ -294,7 +294,7 @@ describe('generateItems', () => {
       assert.ok(i.stac_extensions.includes(`https://stac-extensions.github.io/${ext}/schema.json`), ext);
     assert.ok(i.links.some((l) => l.rel === 'collection'));
     assert.equal(i.assets.data!.href, `asset:skyport-lst/${i.id}/lst.tif`);
-    assert.equal(i.assets.data!.type, 'image/tiff; application=geotiff');
+    assert.equal(i.assets.data!.type, 'image/tiff; application=geotiff; profile=cloud-optimized');
     assert.deepEqual(i.assets.data!.roles, ['data']);
     assert.equal(i.assets.thumbnail!.href, `asset:skyport-lst/${i.id}/thumbnail.png`);
     assert.deepEqual(i.assets.thumbnail!.roles, ['thumbnail']);
@@ -375,8 +375,9 @@ describe('writeItemAssets', () => {
   it('writes GeoTIFFs that read back with the item bbox, EPSG:4326 and plausible values', async () => {
     for (const item of [demo[0]!, demo[57]!, demo[100]!, demo[180]!]) {
       const { image, rasters } = await readTiff(item);
-      assert.equal(image.getWidth(), 64);
-      assert.equal(image.getHeight(), 64);
+      assert.deepEqual(item.assets.data!['proj:shape'], [128, 128]);
+      assert.equal(image.getWidth(), 128);
+      assert.equal(image.getHeight(), 128);
       const bbox = image.getBoundingBox();
       for (let k = 0; k < 4; k++) assert.ok(Math.abs(bbox[k]! - item.bbox[k]!) < 1e-9, `bbox ${bbox} vs ${item.bbox}`);
       assert.equal(image.getGeoKeys()?.GeographicTypeGeoKey, 4326);
@@ -418,8 +419,8 @@ describe('writeItemAssets', () => {
   it('writes PNG thumbnails that decode: twice the raster size, nodata transparent', async () => {
     for (const item of [demo[3]!, demo[150]!]) {
       const png = PNG.sync.read(await readFile(assetPath(dir, item.assets.thumbnail!.href)));
-      assert.equal(png.width, 128);
-      assert.equal(png.height, 128);
+      assert.equal(png.width, 256);
+      assert.equal(png.height, 256);
       let opaque = 0;
       let transparent = 0;
       const colours = new Set<number>();
@@ -428,7 +429,7 @@ describe('writeItemAssets', () => {
         else if (png.data[k + 3] === 0) transparent++;
         colours.add(png.data.readUInt32BE(k));
       }
-      assert.equal(opaque + transparent, 128 * 128);
+      assert.equal(opaque + transparent, 256 * 256);
       assert.ok(opaque > transparent && transparent > 0, `${opaque} opaque, ${transparent} transparent`);
       assert.ok(colours.size > 20, 'a rendering, not a flat fill');
     }

@@ -4,10 +4,12 @@
  * and a PNG thumbnail of the same raster. Fields are smooth noise in world coordinates, so
  * neighbouring scenes agree; clouds cover the share of pixels the Item's `eo:cloud_cover` says.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeArrayBuffer, type GeotiffWriterMetadata } from 'geotiff';
 import { PNG } from 'pngjs';
+import { encodeCog } from './cog.js';
+import { assertSafeAssetKey } from '../../storage/assets/keys.js';
+import { asAssetStore, type AssetTarget } from '../../storage/assets/open.js';
+import type { AssetStore } from '../../storage/assets/types.js';
 import { hash32 } from './prng.js';
 import type { BBox, Position, StacAsset, StacItem } from './stac.js';
 
@@ -190,48 +192,15 @@ export function renderRaster(item: StacItem, size = 64): Raster {
 }
 
 /**
- * A GeoTIFF (TIFF 6.0 + GeoTIFF 1.1 keys: EPSG:4326 geographic, pixel-is-area) of the raster: one
- * uncompressed big-endian strip, chunky bands, GDAL_NODATA 0; ModelTiepoint at the bbox's north-west
- * corner and ModelPixelScale = bbox size / raster size, so the file's bounding box is the item's bbox.
+ * A Cloud-Optimized GeoTIFF (TIFF 6.0 + GeoTIFF 1.1 keys: EPSG:4326 geographic, pixel-is-area) of the
+ * raster, written by `encodeCog` (./cog.ts): little-endian, tiled, chunky bands, DEFLATE with a
+ * predictor, overviews halving down to one tile, all IFDs before the tile data (smallest overview
+ * first), GDAL_NODATA 0; ModelTiepoint at the bbox's north-west corner and ModelPixelScale = bbox
+ * size / raster size, so the file's bounding box is the item's bbox.
  */
 export function encodeGeoTiff(raster: Raster): ArrayBuffer {
-  const [minx, miny, maxx, maxy] = raster.bbox;
-  const float = raster.data instanceof Float32Array;
-  const bytesPerSample = float ? 4 : 2;
-  const stripBytes = raster.data.length * bytesPerSample;
-  const meta: GeotiffWriterMetadata = {
-    width: raster.width,
-    height: raster.height,
-    BitsPerSample: Array<number>(raster.bands).fill(8 * bytesPerSample),
-    SampleFormat: Array<number>(raster.bands).fill(float ? 3 : 1),
-    SamplesPerPixel: raster.bands,
-    StripByteCounts: [stripBytes],
-    PlanarConfiguration: 1,
-    PhotometricInterpretation: 1,
-    // Bands beyond the first of a grey-scale image are "unspecified" extra samples (TIFF 6.0, tag 338).
-    ExtraSamples: Array<number>(raster.bands - 1).fill(0),
-    ModelTiepoint: [0, 0, 0, minx, maxy, 0],
-    ModelPixelScale: [(maxx - minx) / raster.width, (maxy - miny) / raster.height, 0],
-    GTModelTypeGeoKey: 2,
-    GTRasterTypeGeoKey: 1,
-    GeographicTypeGeoKey: 4326,
-    GeogCitationGeoKey: 'WGS 84',
-    GDAL_NODATA: '0',
-  };
-  // geotiff.js writes the header and IFD, then the strip at the end of its output, one DataView per
-  // sample (≈ 3 ms for 16 k samples). So it is given a single sample (with the real sizes in the
-  // tags) and the strip is appended here in one pass.
-  const one = float ? new Float32Array(1) : new Uint16Array(1);
-  const head = new Uint8Array(writeArrayBuffer(one, meta));
-  const headerBytes = head.byteLength - bytesPerSample;
-  const out = new Uint8Array(headerBytes + stripBytes);
-  out.set(head.subarray(0, headerBytes));
-  const view = new DataView(out.buffer, headerBytes);
-  for (let i = 0; i < raster.data.length; i++) {
-    if (float) view.setFloat32(i * 4, raster.data[i]!, false);
-    else view.setUint16(i * 2, raster.data[i]!, false);
-  }
-  return out.buffer;
+  // encodeCog's output owns its whole buffer, so no copy is needed.
+  return encodeCog(raster).buffer;
 }
 
 // Perceptual "inferno"-like ramp for temperature, 0 … 1, tabulated to 256 RGB entries.
@@ -304,37 +273,35 @@ export function renderThumbnail(raster: Raster): Buffer {
 }
 
 /**
- * Where an `asset:` href lives under `rootDir`. Throws Error for another scheme, an absolute path
- * or a `..` segment (a generated href never has them; a tampered one must not escape the root).
+ * Where an `asset:` href lives in the local store of `rootDir`. Throws Error for another scheme and
+ * UnsafeAssetKey for a key the stores refuse (an absolute path, an empty, `.` or `..` segment: a
+ * generated href never has them; a tampered one must not escape the root; storage/assets/keys.ts).
  */
 export function assetPath(rootDir: string, href: string): string {
   if (!href.startsWith('asset:')) throw new Error(`not an asset: href: ${href}`);
-  const rel = href.slice('asset:'.length);
-  if (rel === '' || rel.startsWith('/') || rel.split('/').some((s) => s === '..' || s === ''))
-    throw new Error(`unsafe asset path: ${href}`);
-  return path.join(rootDir, ...rel.split('/'));
+  return path.join(rootDir, ...assertSafeAssetKey(href.slice('asset:'.length)).split('/'));
 }
 
-async function put(rootDir: string, asset: StacAsset | undefined, bytes: () => Uint8Array): Promise<void> {
+async function put(store: AssetStore, asset: StacAsset | undefined, bytes: () => Uint8Array): Promise<void> {
   if (!asset?.href.startsWith('asset:')) return;
-  const file = assetPath(rootDir, asset.href);
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, bytes());
+  await store.put(assertSafeAssetKey(asset.href.slice('asset:'.length)), bytes(), asset.type);
 }
 
 /**
- * Writes the item's `data` GeoTIFF and `thumbnail` PNG to `rootDir/<path of their asset: hrefs>`
- * (creating folders; overwriting). Assets with other schemes are skipped; an item without them
- * writes nothing. Raster size comes from the data asset's `proj:shape`, else 64 px. Items made with
- * `shared` assets all point at one sample path: write it for one item per collection (it then covers
- * that item's bbox). Throws on unsafe hrefs (`assetPath`) and on file-system errors.
+ * Writes the item's `data` GeoTIFF and `thumbnail` PNG into the asset store under the keys of their
+ * `asset:` hrefs (overwriting), with their media types; a string `target` is a local assets folder.
+ * Assets with other schemes are skipped; an item without them writes nothing. Raster size comes from
+ * the data asset's `proj:shape`, else 64 px. Items made with `shared` assets all point at one sample
+ * path: write it for one item per collection (it then covers that item's bbox). Throws on unsafe
+ * hrefs (UnsafeAssetKey) and on the store's errors.
  */
-export async function writeItemAssets(item: StacItem, rootDir: string): Promise<void> {
+export async function writeItemAssets(item: StacItem, target: AssetTarget): Promise<void> {
   const data = item.assets.data;
   if (!data?.href.startsWith('asset:') && !item.assets.thumbnail?.href.startsWith('asset:')) return;
+  const store = asAssetStore(target);
   const shape = data?.['proj:shape'];
   const size = Array.isArray(shape) && typeof shape[0] === 'number' ? shape[0] : 64;
   const raster = renderRaster(item, size);
-  await put(rootDir, data, () => new Uint8Array(encodeGeoTiff(raster)));
-  await put(rootDir, item.assets.thumbnail, () => renderThumbnail(raster));
+  await put(store, data, () => new Uint8Array(encodeGeoTiff(raster)));
+  await put(store, item.assets.thumbnail, () => renderThumbnail(raster));
 }

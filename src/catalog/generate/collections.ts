@@ -6,8 +6,8 @@
 import type { ConstellationSpec } from './constellation.js';
 import { EXTENSIONS, STAC_VERSION, type BBox, type StacBand, type StacCollection } from './stac.js';
 
-/** Media type of the generated rasters: plain (strip-organised, untiled) GeoTIFF, so not `profile=cloud-optimized`. */
-export const GEOTIFF_MEDIA_TYPE = 'image/tiff; application=geotiff';
+/** Media type of the generated rasters: Cloud-Optimized GeoTIFFs (tiled, overviews, IFDs first: generate/cog.ts). */
+export const GEOTIFF_MEDIA_TYPE = 'image/tiff; application=geotiff; profile=cloud-optimized';
 
 /** Where scenes are kept: footprints wholly inside these latitudes and never across the antimeridian, deg. */
 export const SCENE_LATITUDES = { south: -60, north: 75 } as const;
@@ -82,7 +82,7 @@ export const LST_SPEC: CollectionSpec = {
     title: 'Land-surface temperature (K)',
     bands: [{ name: 'lst', description: 'Land-surface temperature', data_type: 'float32', nodata: 0, unit: 'K' }],
   },
-  rasterSize: 64,
+  rasterSize: 128,
 };
 
 /** The optical four-band (blue, green, red, near-infrared) surface-reflectance product. */
@@ -123,7 +123,7 @@ export const MS_SPEC: CollectionSpec = {
       band('nir', 'nir', 0.82, 0.08),
     ],
   },
-  rasterSize: 64,
+  rasterSize: 128,
 };
 
 function band(name: string, commonName: string, centreUm: number, fwhmUm: number): StacBand {
