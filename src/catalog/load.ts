@@ -13,8 +13,12 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
-import { IngestError, normalizeCollection, normalizeItem } from './ingest.js';
-import { QueryError, type CollectionAccess, type ItemRecord, type Storage } from '../storage/types.js';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { IngestError, normalizeCollection } from './ingest.js';
+import { expand, runLoadStep, type RawInput, type StepOutcome } from './load-step.js';
+import type { ItemRow } from '../storage/catalog/rows.js';
+import { QueryError, type CollectionAccess, type Storage } from '../storage/types.js';
 
 /** What a load did: counts, the notes normalization made (upgrades, time-zone fixes) and each rejection. */
 export interface LoadSummary {
@@ -33,14 +37,12 @@ export interface LoadOptions {
   forceAccess?: boolean;
   batchSize?: number;
   maxRejections?: number;
+  /** Worker threads for parsing and validation (default `defaultLoadWorkers()`; 0 keeps everything on the main thread). */
+  workers?: number;
+  /** Objects per chunk of that work (default 500); the first two chunks are always done on the main thread. */
+  stepChunk?: number;
   /** Called after each batch with the running summary. */
   onProgress?: (s: LoadSummary) => void;
-}
-
-/** A STAC object with where it came from (file and line or index), for rejection reports. */
-interface Sourced {
-  value: unknown;
-  source: string;
 }
 
 /** Files of a folder (recursively, sorted) whose names end in .json, .geojson, .ndjson or .jsonl. */
@@ -54,21 +56,17 @@ function listFiles(dir: string): string[] {
   return out;
 }
 
-async function* ndjson(stream: Readable, source: string): AsyncGenerator<Sourced> {
+/** Lines of newline-delimited JSON, unparsed (parsing is part of the per-object step, in a worker when there is one). */
+async function* ndjson(stream: Readable, source: string): AsyncGenerator<RawInput> {
   let line = 0;
   for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
     line++;
-    if (!text.trim()) continue;
-    try {
-      yield { value: JSON.parse(text), source: `${source}:${line}` };
-    } catch {
-      yield { value: new IngestError('(line)', 'not valid JSON'), source: `${source}:${line}` };
-    }
+    if (text.trim()) yield { text, source: `${source}:${line}` };
   }
 }
 
 /** Reads every JSON value of one input: whole-document JSON, or NDJSON when the name says so or the document is not one value. */
-async function* readSource(src: string, stdin: Readable): AsyncGenerator<Sourced> {
+async function* readSource(src: string, stdin: Readable): AsyncGenerator<RawInput> {
   if (src !== '-' && statSync(src).isDirectory()) {
     for (const f of listFiles(src)) yield* readSource(f, stdin);
     return;
@@ -95,19 +93,6 @@ async function readAll(s: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Expands containers (FeatureCollection, arrays, `{collections}`) into single STAC objects. */
-function* expand(x: Sourced): Generator<Sourced> {
-  const v = x.value as Record<string, unknown> | unknown[] | null;
-  if (Array.isArray(v)) {
-    for (let n = 0; n < v.length; n++) yield* expand({ value: v[n], source: `${x.source}[${n}]` });
-  } else if (v && typeof v === 'object' && v.type === 'FeatureCollection' && Array.isArray(v.features)) {
-    for (let n = 0; n < v.features.length; n++) yield { value: v.features[n], source: `${x.source} features[${n}]` };
-  } else if (v && typeof v === 'object' && !('type' in v) && Array.isArray((v as { collections?: unknown }).collections)) {
-    const list = (v as { collections: unknown[] }).collections;
-    for (let n = 0; n < list.length; n++) yield { value: list[n], source: `${x.source} collections[${n}]` };
-  } else yield x;
-}
-
 const emptySummary = (): LoadSummary => ({
   collections: { inserted: 0, updated: 0, rejected: 0 },
   items: { inserted: 0, updated: 0, rejected: 0 },
@@ -115,7 +100,64 @@ const emptySummary = (): LoadSummary => ({
   rejections: [],
 });
 
-/** Loads every source in order; resolves with the summary (rejections are data, not exceptions). */
+/** Chunks of `RawInput` for the per-object step; in a worker this many objects cross the thread boundary at once. */
+const STEP_CHUNK = 500;
+/** Chunks handled on the main thread before workers start: small loads never pay for a thread start. */
+const INLINE_CHUNKS = 2;
+/** Chunks queued beyond the one being written (bounds memory when the store is slower than the step). */
+const MAX_QUEUED_CHUNKS = 8;
+
+/** Default worker count: every core but the one the main thread (and an embedded store) keeps busy. */
+export function defaultLoadWorkers(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism() - 1));
+}
+
+/** Worker threads running the per-object step (load-worker.ts), round robin; answers come back per chunk. */
+class StepPool {
+  private readonly workers: Worker[] = [];
+  private readonly waiting = new Map<number, { resolve: (o: StepOutcome[]) => void; reject: (e: Error) => void }>();
+  private next = 0;
+  private seq = 0;
+
+  constructor(size: number) {
+    for (let k = 0; k < size; k++) {
+      const w = new Worker(new URL('./load-worker.js', import.meta.url));
+      w.on('message', (m: { id: number; outcomes?: StepOutcome[]; error?: string }) => {
+        const p = this.waiting.get(m.id);
+        this.waiting.delete(m.id);
+        if (m.outcomes) p?.resolve(m.outcomes);
+        else p?.reject(new Error(`load worker: ${m.error}`));
+      });
+      w.on('error', (e) => this.failAll(e));
+      this.workers.push(w);
+    }
+  }
+
+  run(inputs: RawInput[]): Promise<StepOutcome[]> {
+    const id = this.seq++;
+    const w = this.workers[this.next++ % this.workers.length]!;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      w.postMessage({ id, inputs });
+    });
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.waiting.values()) p.reject(e);
+    this.waiting.clear();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * Loads every source in order; resolves with the summary (rejections are data, not exceptions).
+ * Objects are parsed, normalized, validated and turned into rows in chunks — in `opts.workers` worker
+ * threads once the input is larger than a few chunks — and written in input order, one batch in flight
+ * while the next is prepared. Throws on I/O errors and on store errors other than `QueryError`.
+ */
 export async function loadStac(
   storage: Storage,
   sources: string[],
@@ -123,10 +165,11 @@ export async function loadStac(
   stdin: Readable = process.stdin,
 ): Promise<LoadSummary> {
   const summary = emptySummary();
-  const batchSize = opts.batchSize ?? 1000;
+  const batchSize = opts.batchSize ?? 5000;
   const maxRejections = opts.maxRejections ?? 1000;
+  const workerCount = opts.workers ?? defaultLoadWorkers();
   const known = new Map<string, boolean>();
-  let batch: { rec: ItemRecord; source: string }[] = [];
+  let batch: { row: ItemRow; source: string }[] = [];
 
   const reject = (kind: 'collections' | 'items', source: string, id: unknown, field: string, reason: string) => {
     summary[kind].rejected++;
@@ -139,9 +182,9 @@ export async function loadStac(
     return known.get(id)!;
   };
 
-  const write = async (current: { rec: ItemRecord; source: string }[]) => {
+  const write = async (current: { row: ItemRow; source: string }[]) => {
     try {
-      const r = await storage.upsertItems(current.map((b) => b.rec));
+      const r = await storage.upsertItemRows(current.map((b) => b.row));
       summary.items.inserted += r.inserted;
       summary.items.updated += r.updated;
     } catch (e) {
@@ -149,76 +192,107 @@ export async function loadStac(
       // Find the culprits one by one; the others are written in transactions of one.
       for (const b of current) {
         try {
-          const r = await storage.upsertItems([b.rec]);
+          const r = await storage.upsertItemRows([b.row]);
           summary.items.inserted += r.inserted;
           summary.items.updated += r.updated;
         } catch (e1) {
           if (!(e1 instanceof QueryError)) throw e1;
-          reject('items', b.source, b.rec.id, 'item', e1.message);
+          reject('items', b.source, b.row.id, 'item', e1.message);
         }
       }
     }
     opts.onProgress?.(summary);
   };
-  // One batch in flight while the next is parsed and validated: a server-backed store works on its own core meanwhile.
-  let inFlight: Promise<void> = Promise.resolve();
+  // Batches in flight while the next is prepared: two on PostgreSQL (two server backends, two cores), one on
+  // SQLite (one writer). A batch sharing an item with one still in flight waits for it: the later object wins.
+  const maxInFlight = storage.kind === 'postgres' ? 2 : 1;
+  const inFlight: { done: Promise<void>; keys: Set<string> }[] = [];
+  const key = (r: ItemRow) => `${r.collection}\u0000${r.id}`;
   const flush = async (wait = false) => {
-    await inFlight;
     if (batch.length) {
       const current = batch;
       batch = [];
-      inFlight = write(current);
-      inFlight.catch(() => {}); // awaited at the next flush; marked handled so a failure is not reported twice
+      const keys = new Set(current.map((b) => key(b.row)));
+      const last = inFlight.findLastIndex((f) => current.some((b) => f.keys.has(key(b.row))));
+      for (let n = 0; n <= last; n++) await inFlight.shift()!.done;
+      while (inFlight.length >= maxInFlight) await inFlight.shift()!.done;
+      const done = write(current);
+      done.catch(() => {}); // awaited later; marked handled so a failure is not reported twice
+      inFlight.push({ done, keys });
     }
-    if (wait) await inFlight;
+    if (wait) while (inFlight.length) await inFlight.shift()!.done;
   };
 
-  for (const src of sources) {
-    for await (const raw of readSource(src, stdin)) {
-      for (const x of expand(raw)) {
-        const v = x.value as Record<string, unknown>;
-        const id = v && typeof v === 'object' ? v.id : undefined;
-        if (x.value instanceof IngestError) {
-          reject('items', x.source, null, x.value.field, x.value.reason);
-        } else if (v && typeof v === 'object' && v.type === 'Collection') {
-          await flush(true); // items of this collection that follow must see it
-          try {
-            const { collection, notes } = normalizeCollection(v);
-            const existing = await storage.getCollection(collection.id);
-            const keep = existing && !opts.forceAccess;
-            await storage.upsertCollection({
-              id: collection.id,
-              access: keep ? existing.access : (opts.access ?? 'open'),
-              ownerOrgId: keep ? existing.ownerOrgId : (opts.ownerOrgId ?? null),
-              body: collection as unknown as Record<string, unknown>,
-              updatedAt: Date.now(),
-            });
-            known.set(collection.id, true);
-            summary.collections[existing ? 'updated' : 'inserted']++;
-            note(notes);
-          } catch (e) {
-            if (!(e instanceof IngestError)) throw e;
-            reject('collections', x.source, id, e.field, e.reason);
-          }
-        } else {
-          try {
-            const { item, notes } = normalizeItem(v, { owned: true });
-            const collection = item.collection;
-            if (typeof collection !== 'string') throw new IngestError('collection', 'the item names no collection');
-            if (!(await collectionExists(collection)))
-              throw new IngestError('collection', `collection ${JSON.stringify(collection)} does not exist (load it first)`);
-            batch.push({ rec: { collection, id: item.id, item: item as unknown as Record<string, unknown> }, source: x.source });
-            note(notes);
-            if (batch.length >= batchSize) await flush();
-          } catch (e) {
-            if (!(e instanceof IngestError)) throw e;
-            reject('items', x.source, id, e.field, e.reason);
+  const upsertCollection = async (value: Record<string, unknown>, source: string) => {
+    await flush(true); // items of this collection that follow must see it
+    try {
+      const { collection, notes } = normalizeCollection(value);
+      const existing = await storage.getCollection(collection.id);
+      const keep = existing && !opts.forceAccess;
+      await storage.upsertCollection({
+        id: collection.id,
+        access: keep ? existing.access : (opts.access ?? 'open'),
+        ownerOrgId: keep ? existing.ownerOrgId : (opts.ownerOrgId ?? null),
+        body: collection as unknown as Record<string, unknown>,
+        updatedAt: Date.now(),
+      });
+      known.set(collection.id, true);
+      summary.collections[existing ? 'updated' : 'inserted']++;
+      note(notes);
+    } catch (e) {
+      if (!(e instanceof IngestError)) throw e;
+      reject('collections', source, value.id, e.field, e.reason);
+    }
+  };
+
+  // Outcomes are consumed strictly in input order, whichever thread produced them.
+  const consume = async (outcomes: StepOutcome[]) => {
+    for (const o of outcomes) {
+      if (o.t === 'reject') reject('items', o.source, o.id, o.field, o.reason);
+      else if (o.t === 'collection') await upsertCollection(o.value, o.source);
+      else if (!(await collectionExists(o.row.collection))) {
+        reject('items', o.source, o.row.id, 'collection', `collection ${JSON.stringify(o.row.collection)} does not exist (load it first)`);
+      } else {
+        batch.push({ row: o.row, source: o.source });
+        note(o.notes);
+        if (batch.length >= batchSize) await flush();
+      }
+    }
+  };
+
+  let pool: StepPool | undefined;
+  let chunks = 0;
+  const queue: Promise<StepOutcome[]>[] = [];
+  const dispatch = async (inputs: RawInput[]) => {
+    if (workerCount > 0 && chunks++ >= INLINE_CHUNKS) {
+      pool ??= new StepPool(workerCount);
+      const p = pool.run(inputs);
+      p.catch(() => {}); // consumed in order below; a failure surfaces there
+      queue.push(p);
+    } else queue.push(Promise.resolve(runLoadStep(inputs)));
+    while (queue.length > MAX_QUEUED_CHUNKS) await consume(await queue.shift()!);
+  };
+
+  try {
+    let pending: RawInput[] = [];
+    for (const src of sources) {
+      for await (const raw of readSource(src, stdin)) {
+        // A parsed document (a FeatureCollection, an array) is split here, so chunks stay even.
+        for (const x of raw.text === undefined ? expand(raw.value, raw.source) : [raw]) {
+          pending.push(x);
+          if (pending.length >= (opts.stepChunk ?? STEP_CHUNK)) {
+            await dispatch(pending);
+            pending = [];
           }
         }
       }
     }
+    if (pending.length) await dispatch(pending);
+    while (queue.length) await consume(await queue.shift()!);
+    await flush(true);
+  } finally {
+    await pool?.close();
   }
-  await flush(true);
   // Fresh statistics: without them SQLite reads a whole collection instead of starting from the R*Tree.
   if (summary.items.inserted > 0) await storage.analyze();
   return summary;

@@ -8,6 +8,7 @@
  */
 import type { ClientScope, Permission } from '../access/permissions.js';
 import type { Cql2Expr } from '../catalog/cql2/ast.js';
+import type { ItemRow } from './catalog/rows.js';
 import type { TaskingStorage } from './tasking.js';
 
 export interface Organization {
@@ -236,6 +237,11 @@ export interface Storage extends TaskingStorage {
    * Every item's collection must exist (else `QueryError`). Returns how many were new and how many replaced.
    */
   upsertItems(items: ItemRecord[]): Promise<{ inserted: number; updated: number }>;
+  /**
+   * `upsertItems` for rows already computed by `itemRow` (storage/catalog/rows.ts) — the bulk loader
+   * computes them off the main thread. Same transaction, errors and result.
+   */
+  upsertItemRows(rows: ItemRow[]): Promise<{ inserted: number; updated: number }>;
   /** One item whatever its collection's access (operator and platform use: transactions); undefined when missing. */
   getItem(collectionId: string, itemId: string): Promise<ItemRecord | undefined>;
   /** One item if its collection is entitled to the organization (else undefined: the same answer as missing). */

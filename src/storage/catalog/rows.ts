@@ -17,6 +17,10 @@ export interface ItemRow {
   cloudCover: number | null;
   bbox: [number, number, number, number] | null;
   geometry: string | null;
+  /** True when the geometry is known valid (a convex quadrilateral): PostgreSQL then skips its validity check. */
+  simple: boolean;
+  /** `properties` as JSON text (PostgreSQL keeps them as JSONB for CQL2 filters). */
+  properties: string;
   content: string;
 }
 
@@ -59,7 +63,8 @@ export function itemRow(r: ItemRecord): ItemRow {
   if (start === null || end === null) throw new QueryError('item has neither datetime nor start_datetime and end_datetime');
   const cc = props['eo:cloud_cover'];
   const geometry = withoutEmptyParts(r.item.geometry as Geometry | null);
-  if (geometry && !isConvexQuadrilateral(geometry)) {
+  const simple = geometry !== null && isConvexQuadrilateral(geometry);
+  if (geometry && !simple) {
     try {
       // Readable is required; validity is not: an invalid published footprint (self-intersecting, seen in
       // public catalogues across the antimeridian) is indexed as published. buffer(0) "repairs" lost whole
@@ -78,6 +83,8 @@ export function itemRow(r: ItemRecord): ItemRow {
     cloudCover: typeof cc === 'number' && Number.isFinite(cc) ? cc : null,
     bbox: geometry ? geometryBbox(geometry) : null,
     geometry: geometry ? JSON.stringify(geometry) : null,
+    simple,
+    properties: JSON.stringify(props),
     content: JSON.stringify(r.item),
   };
 }

@@ -1,10 +1,10 @@
 /**
  * The PostgreSQL store's catalog: items with PostGIS geometry (GiST), properties as JSONB for CQL2
  * filters, btree indexes serving the default sort (datetime desc, collection, id), and the shared
- * item-search SQL (`../catalog/sql.ts`). Bulk upserts go through `unnest` arrays: one statement per batch.
+ * item-search SQL (`../catalog/sql.ts`). Bulk upserts send one JSON document per batch: one statement per batch.
  */
 import type pg from 'pg';
-import { itemRow } from '../catalog/rows.js';
+import { itemRow, type ItemRow } from '../catalog/rows.js';
 import { searchSql, table, type Dialect } from '../catalog/sql.js';
 import { QueryError, type ItemPage, type ItemRecord, type ItemSearch } from '../types.js';
 
@@ -67,29 +67,46 @@ export const postgresDialect: Dialect = {
   false: 'FALSE',
 };
 
+// One JSON parameter per batch: pg encodes a text[] parameter element by element in JavaScript (escaping every
+// quote of every item's JSON: ~0.3 ms an item), while the batch below is built by concatenation — the item, its
+// properties and its footprint go in as nested JSON, not as escaped strings — and json_to_recordset reads it
+// in one pass on the server (a json value keeps its text exactly, so content is stored as written).
+// A convex quadrilateral skips the validity check.
 const UPSERT = `INSERT INTO items (collection_id, id, dt, dt_start, dt_end, cloud_cover, minx, miny, maxx, maxy, geom, properties, content, updated_at)
   SELECT t.c, t.i, t.dt, t.ds, t.de, t.cc, t.x0, t.y0, t.x1, t.y1,
-    CASE WHEN t.g IS NULL THEN NULL ELSE sk_index_geometry(t.g) END, t.p::jsonb, t.body, $14
-  FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::float8[], $7::float8[], $8::float8[],
-    $9::float8[], $10::float8[], $11::text[], $12::text[], $13::text[]) AS t(c, i, dt, ds, de, cc, x0, y0, x1, y1, g, p, body)
+    CASE WHEN t.g IS NULL THEN NULL WHEN t.s THEN ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON(t.g::text), 4326))
+      ELSE sk_index_geometry(t.g::text) END,
+    t.p::jsonb, t.b::text, $2
+  FROM json_to_recordset($1::json) AS t(c text, i text, dt bigint, ds bigint, de bigint, cc float8, x0 float8, y0 float8,
+    x1 float8, y1 float8, g json, s boolean, p json, b json)
   ON CONFLICT (collection_id, id) DO UPDATE SET dt = excluded.dt, dt_start = excluded.dt_start, dt_end = excluded.dt_end,
     cloud_cover = excluded.cloud_cover, minx = excluded.minx, miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy,
     geom = excluded.geom, properties = excluded.properties, content = excluded.content, updated_at = excluded.updated_at
   RETURNING (xmax = 0) AS inserted`;
 
+/** A number as JSON (non-finite → null, as JSON.stringify writes it). */
+const num = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? String(x) : 'null');
+
+/** One batch as the JSON array UPSERT reads; `geometry`, `properties` and `content` are JSON texts already. */
+function batchJson(rows: ItemRow[]): string {
+  const parts = rows.map((r) => {
+    const [x0, y0, x1, y1] = r.bbox ?? [null, null, null, null];
+    return `{"c":${JSON.stringify(r.collection)},"i":${JSON.stringify(r.id)},"dt":${num(r.dt)},"ds":${num(r.dtStart)},"de":${num(r.dtEnd)},"cc":${num(r.cloudCover)},"x0":${num(x0)},"y0":${num(y0)},"x1":${num(x1)},"y1":${num(y1)},"g":${r.geometry ?? 'null'},"s":${r.simple},"p":${r.properties},"b":${r.content}}`;
+  });
+  return `[${parts.join(',')}]`;
+}
+
 /** Inserts or replaces items in one statement; a missing collection is a QueryError (the whole batch is refused). */
 export async function upsertItems(db: Pick<pg.PoolClient, 'query'>, items: ItemRecord[]): Promise<{ inserted: number; updated: number }> {
-  if (!items.length) return { inserted: 0, updated: 0 };
-  const rows = items.map(itemRow);
-  const cols: unknown[][] = Array.from({ length: 13 }, () => []);
-  for (const [n, r] of rows.entries()) {
-    const b = r.bbox ?? [null, null, null, null];
-    const props = JSON.stringify(items[n]!.item.properties ?? {});
-    const values = [r.collection, r.id, r.dt, r.dtStart, r.dtEnd, r.cloudCover, b[0], b[1], b[2], b[3], r.geometry, props, r.content];
-    values.forEach((v, c) => cols[c]!.push(v));
-  }
+  return upsertItemRows(db, items.map(itemRow));
+}
+
+/** `upsertItems` for rows computed by `itemRow`. */
+export async function upsertItemRows(db: Pick<pg.PoolClient, 'query'>, rows: ItemRow[]): Promise<{ inserted: number; updated: number }> {
+  if (!rows.length) return { inserted: 0, updated: 0 };
+  const batch = batchJson(rows);
   try {
-    const res = await db.query(UPSERT, [...cols, Date.now()]);
+    const res = await db.query(UPSERT, [batch, Date.now()]);
     const inserted = (res.rows as Row[]).filter((r) => r.inserted).length;
     return { inserted, updated: rows.length - inserted };
   } catch (e) {

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import * as catalog from './catalog.js';
 import * as tasking from './tasking.js';
+import type { ItemRow } from '../catalog/rows.js';
 import { auditFromRow, clientFromRow, collectionFromRow, keyFromRow, revocationFromRow, secretsByClient } from '../rows.js';
 import {
   ConflictError,
@@ -331,6 +332,9 @@ export class PostgresStorage implements Storage {
   }
   async upsertItems(items: ItemRecord[]): Promise<{ inserted: number; updated: number }> {
     return catalog.upsertItems(this.pool, items);
+  }
+  async upsertItemRows(rows: ItemRow[]): Promise<{ inserted: number; updated: number }> {
+    return catalog.upsertItemRows(this.pool, rows);
   }
   async getItem(collectionId: string, itemId: string): Promise<ItemRecord | undefined> {
     if (catalog.hasNul(collectionId) || catalog.hasNul(itemId)) return undefined;

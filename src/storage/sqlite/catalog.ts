@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { preparedRelation, readGeometry, type Relation } from '../../catalog/geometry.js';
-import { itemRow } from '../catalog/rows.js';
+import { itemRow, type ItemRow } from '../catalog/rows.js';
 import { searchSql, type Dialect } from '../catalog/sql.js';
 import { QueryError, type ItemPage, type ItemRecord, type ItemSearch } from '../types.js';
 
@@ -132,6 +132,24 @@ export function registerGeometryFunctions(db: Database.Database): void {
   });
 }
 
+/** Morton (Z-order) code of a bbox centre on a 2^16 grid; 0 without a bbox. */
+function zCode(bbox: ItemRow['bbox']): number {
+  if (!bbox) return 0;
+  const x = Math.min(65535, Math.max(0, Math.floor((((bbox[0] + bbox[2]) / 2 + 180) / 360) * 65536)));
+  const y = Math.min(65535, Math.max(0, Math.floor((((bbox[1] + bbox[3]) / 2 + 90) / 180) * 65536)));
+  let z = 0;
+  for (let b = 15; b >= 0; b--) z = z * 4 + (((x >> b) & 1) << 1) + ((y >> b) & 1);
+  return z;
+}
+
+/** Rows sorted by the Z-order of their bbox centres (a duplicate in the batch keeps its relative order: the last one wins). */
+function zOrdered(rows: ItemRow[]): ItemRow[] {
+  return rows
+    .map((r, n) => ({ r, z: zCode(r.bbox), n }))
+    .sort((a, b) => a.z - b.z || a.n - b.n)
+    .map((x) => x.r);
+}
+
 /** Catalog operations of the SQLite adapter; `q` prepares (and caches) a statement. */
 export class SqliteCatalog {
   constructor(
@@ -140,28 +158,35 @@ export class SqliteCatalog {
   ) {}
 
   upsertItems(items: ItemRecord[]): { inserted: number; updated: number } {
-    const rows = items.map(itemRow);
-    const exists = this.q('SELECT 1 FROM items WHERE collection_id = ? AND id = ?');
+    return this.upsertItemRows(items.map(itemRow));
+  }
+
+  /**
+   * Writes rows in one IMMEDIATE transaction: an insert that does nothing on conflict, then an update
+   * for the rows that existed (counting new rows without a separate probe). Rows go in Z-order of
+   * their bbox centres, so consecutive R*Tree inserts touch the same nodes (the R*Tree is most of a write).
+   */
+  upsertItemRows(rows: ItemRow[]): { inserted: number; updated: number } {
     const hasCollection = this.q('SELECT 1 FROM collections WHERE id = ?');
-    const upsert = this
+    const insert = this
       .q(`INSERT INTO items (collection_id, id, dt, dt_start, dt_end, cloud_cover, minx, miny, maxx, maxy, geometry, content, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (collection_id, id) DO UPDATE SET dt = excluded.dt, dt_start = excluded.dt_start, dt_end = excluded.dt_end,
-        cloud_cover = excluded.cloud_cover, minx = excluded.minx, miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy,
-        geometry = excluded.geometry, content = excluded.content, updated_at = excluded.updated_at`);
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (collection_id, id) DO NOTHING`);
+    const update = this.q(`UPDATE items SET dt = ?, dt_start = ?, dt_end = ?, cloud_cover = ?, minx = ?, miny = ?, maxx = ?, maxy = ?,
+      geometry = ?, content = ?, updated_at = ? WHERE collection_id = ? AND id = ?`);
     const now = Date.now();
     return this.db
       .transaction(() => {
         let inserted = 0;
         const known = new Set<string>();
-        for (const r of rows) {
+        for (const r of zOrdered(rows)) {
           if (!known.has(r.collection)) {
             if (!hasCollection.get(r.collection)) throw new QueryError(`unknown collection ${r.collection}`);
             known.add(r.collection);
           }
-          if (!exists.get(r.collection, r.id)) inserted++;
           const [minx, miny, maxx, maxy] = r.bbox ?? [null, null, null, null];
-          upsert.run(r.collection, r.id, r.dt, r.dtStart, r.dtEnd, r.cloudCover, minx, miny, maxx, maxy, r.geometry, r.content, now);
+          const t = [r.dt, r.dtStart, r.dtEnd, r.cloudCover, minx, miny, maxx, maxy, r.geometry, r.content, now];
+          if (insert.run(r.collection, r.id, ...t).changes > 0) inserted++;
+          else update.run(...t, r.collection, r.id);
         }
         return { inserted, updated: rows.length - inserted };
       })

@@ -169,4 +169,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
   CREATE INDEX webhook_deliveries_org ON webhook_deliveries (org_id, created_at DESC, id DESC);
   `,
+  // 5: searches by id always name the searchable collections, so UNIQUE (collection_id, id) serves them;
+  // the id-only index cost every bulk-loaded item an extra B-tree insert.
+  `
+  DROP INDEX IF EXISTS items_id;
+  `,
 ];

@@ -1,0 +1,73 @@
+/**
+ * The per-object step of a bulk load, the same on the main thread and in load workers: parse a line,
+ * expand containers, normalize and validate an Item (ingest.ts) and compute its stored row
+ * (storage/catalog/rows.ts). Pure and synchronous; everything it returns is structured-clonable.
+ * Collections are passed back untouched: they are written on the main thread, in input order.
+ */
+import { IngestError, normalizeItem } from './ingest.js';
+import { itemRow, type ItemRow } from '../storage/catalog/rows.js';
+import { QueryError } from '../storage/types.js';
+
+/** One input object: an already parsed `value`, or the `text` of an NDJSON line, and where it came from. */
+export interface RawInput {
+  source: string;
+  value?: unknown;
+  text?: string;
+}
+
+/** What the step made of one object (a container yields one outcome per member). */
+export type StepOutcome =
+  | { t: 'item'; source: string; row: ItemRow; notes: string[] }
+  | { t: 'collection'; source: string; value: Record<string, unknown> }
+  | { t: 'reject'; source: string; id: string | null; field: string; reason: string };
+
+/** Expands containers (FeatureCollection, arrays, `{collections}`) into single STAC objects with their sources. */
+export function* expand(value: unknown, source: string): Generator<{ value: unknown; source: string }> {
+  const v = value as Record<string, unknown> | unknown[] | null;
+  if (Array.isArray(v)) {
+    for (let n = 0; n < v.length; n++) yield* expand(v[n], `${source}[${n}]`);
+  } else if (v && typeof v === 'object' && v.type === 'FeatureCollection' && Array.isArray(v.features)) {
+    for (let n = 0; n < v.features.length; n++) yield { value: v.features[n], source: `${source} features[${n}]` };
+  } else if (v && typeof v === 'object' && !('type' in v) && Array.isArray((v as { collections?: unknown }).collections)) {
+    const list = (v as { collections: unknown[] }).collections;
+    for (let n = 0; n < list.length; n++) yield { value: list[n], source: `${source} collections[${n}]` };
+  } else yield { value, source };
+}
+
+function itemOutcome(value: unknown, source: string): StepOutcome {
+  const v = value as Record<string, unknown> | null;
+  const id = v && typeof v === 'object' && typeof v.id === 'string' ? v.id : null;
+  if (v && typeof v === 'object' && v.type === 'Collection') return { t: 'collection', source, value: v };
+  try {
+    const { item, notes } = normalizeItem(v, { owned: true });
+    const collection = item.collection;
+    if (typeof collection !== 'string') throw new IngestError('collection', 'the item names no collection');
+    const row = itemRow({ collection, id: item.id, item: item as unknown as Record<string, unknown> });
+    return { t: 'item', source, row, notes };
+  } catch (e) {
+    if (e instanceof IngestError) return { t: 'reject', source, id, field: e.field, reason: e.reason };
+    if (e instanceof QueryError) return { t: 'reject', source, id, field: 'item', reason: e.message };
+    throw e;
+  }
+}
+
+/**
+ * Runs the step over `inputs` in order. Throws only on a programming error (never for bad input:
+ * unparseable lines and invalid objects come back as `reject` outcomes).
+ */
+export function runLoadStep(inputs: RawInput[]): StepOutcome[] {
+  const out: StepOutcome[] = [];
+  for (const x of inputs) {
+    let value = x.value;
+    if (x.text !== undefined) {
+      try {
+        value = JSON.parse(x.text);
+      } catch {
+        out.push({ t: 'reject', source: x.source, id: null, field: '(line)', reason: 'not valid JSON' });
+        continue;
+      }
+    }
+    for (const member of expand(value, x.source)) out.push(itemOutcome(member.value, member.source));
+  }
+  return out;
+}

@@ -1,0 +1,141 @@
+/**
+ * The bulk loader's order and isolation rules, on both stores, with the per-object step on the main
+ * thread and in worker threads: the same input gives the same summary, the same rejections (line and
+ * field) and the same stored items; a collection met mid-stream is written before the items after it
+ * and not before the items ahead of it; one bad object never takes its batch with it.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadStac, type LoadSummary } from '../../src/catalog/load.js';
+import { SqliteStorage } from '../../src/storage/sqlite/index.js';
+import { PostgresStorage } from '../../src/storage/postgres/index.js';
+import type { Storage } from '../../src/storage/types.js';
+import { createTestDatabase, stores } from '../helpers/server.js';
+
+const collection = (id: string) => ({
+  type: 'Collection',
+  stac_version: '1.1.0',
+  id,
+  description: id,
+  license: 'proprietary',
+  links: [],
+  extent: { spatial: { bbox: [[-180, -90, 180, 90]] }, temporal: { interval: [['2024-01-01T00:00:00Z', null]] } },
+});
+
+const item = (coll: string, id: string, x: number, datetime = '2024-03-01T10:00:00Z') => ({
+  type: 'Feature',
+  stac_version: '1.1.0',
+  id,
+  collection: coll,
+  geometry: {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [x, 0],
+        [x + 1, 0],
+        [x + 1, 1],
+        [x, 1],
+        [x, 0],
+      ],
+    ],
+  },
+  bbox: [x, 0, x + 1, 1],
+  properties: { datetime },
+  links: [],
+  assets: {},
+});
+
+/** 40 lines: collection a, items of a with three bad ones, an item of b before b exists, then b and its items. */
+function lines(): string[] {
+  const out: string[] = [JSON.stringify(collection('a'))];
+  for (let n = 2; n <= 40; n++) {
+    if (n === 5) out.push(JSON.stringify(item('b', 'b-early', n)));
+    else if (n === 12) out.push('{"type": "Feature", "id": "broken"');
+    else if (n === 15) out.push(JSON.stringify(item('a', 'bad-time', n, 'last tuesday')));
+    else if (n === 18) out.push(JSON.stringify(item('nowhere', 'lost', n)));
+    else if (n === 23) out.push(JSON.stringify(collection('b')));
+    else if (n === 27) out.push(JSON.stringify({ type: 'FeatureCollection', features: [item('b', 'fc-1', 1), item('b', 'fc-2', 2)] }));
+    else out.push(JSON.stringify(item(n < 23 ? 'a' : 'b', `i-${n}`, n)));
+  }
+  return out;
+}
+
+async function open(kind: 'sqlite' | 'postgres', dir: string): Promise<{ s: Storage; cleanup: () => Promise<void> }> {
+  if (kind === 'sqlite') {
+    const s = new SqliteStorage(path.join(dir, `${Math.random().toString(36).slice(2)}.sqlite`));
+    await s.migrate();
+    return { s, cleanup: () => s.close() };
+  }
+  const db = await createTestDatabase();
+  const s = new PostgresStorage(db.url);
+  await s.migrate();
+  return { s, cleanup: async () => (await s.close(), await db.drop()) };
+}
+
+async function storedIds(s: Storage): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of ['a', 'b']) {
+    const page = await s.searchItems('nobody', { sortby: [], limit: 1000, countLimit: 0, collections: [c] });
+    out.push(...page.items.map((r) => `${r.collection}/${r.id}`));
+  }
+  return out.sort();
+}
+
+for (const kind of await stores()) {
+  describe(`catalog load: order, isolation, worker threads (${kind})`, () => {
+    let dir: string;
+    let file: string;
+    before(() => {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'skyport-load-'));
+      file = path.join(dir, 'mixed.ndjson');
+      writeFileSync(file, lines().join('\n') + '\n');
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    const run = async (opts: { workers: number; stepChunk: number; batchSize: number }) => {
+      const { s, cleanup } = await open(kind, dir);
+      try {
+        const summary = await loadStac(s, [file], opts);
+        return { summary, ids: await storedIds(s) };
+      } finally {
+        await cleanup();
+      }
+    };
+
+    it('inline and in worker threads: the same summary, rejections and stored items', async () => {
+      const inline = await run({ workers: 0, stepChunk: 4, batchSize: 5 });
+      const threaded = await run({ workers: 2, stepChunk: 4, batchSize: 5 });
+      const expected: Partial<LoadSummary> = {
+        collections: { inserted: 2, updated: 0, rejected: 0 },
+        items: { inserted: 35, updated: 0, rejected: 4 },
+      };
+      assert.deepEqual({ collections: inline.summary.collections, items: inline.summary.items }, expected);
+      assert.deepEqual(threaded.summary, inline.summary);
+      assert.deepEqual(threaded.ids, inline.ids);
+      assert.equal(inline.ids.length, 35);
+      const bySource = Object.fromEntries(inline.summary.rejections.map((r) => [r.source.split(':').pop(), r]));
+      assert.equal(bySource['5']!.field, 'collection');
+      assert.match(bySource['5']!.reason, /does not exist/);
+      assert.equal(bySource['12']!.field, '(line)');
+      assert.match(bySource['15']!.field, /datetime/);
+      assert.equal(bySource['18']!.id, 'lost');
+      assert.ok(inline.ids.includes('b/fc-2') && inline.ids.includes('b/i-24') && !inline.ids.includes('b/b-early'));
+    });
+
+    it('loading the same file again updates every item; the item that came before its collection now loads', async () => {
+      const { s, cleanup } = await open(kind, dir);
+      try {
+        await loadStac(s, [file], { workers: 0 });
+        const again = await loadStac(s, [file], { workers: 1, stepChunk: 3, batchSize: 4 });
+        assert.deepEqual(again.items, { inserted: 1, updated: 35, rejected: 3 });
+        assert.ok((await storedIds(s)).includes('b/b-early'));
+        assert.deepEqual(again.collections, { inserted: 0, updated: 2, rejected: 0 });
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+}
