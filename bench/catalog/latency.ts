@@ -274,11 +274,14 @@ export async function pathOfPage(
 /**
  * Page `page` of a search without walking to it: one store query for the first (page − 1) × LIMIT
  * items yields the keyset token that page (page − 1)'s `next` link carries (a keyset token depends
- * only on the last item before the page). Returns the request path, or undefined with fewer pages.
+ * only on the last item before the page, and on the first page's count). Returns the request path, or undefined with fewer pages.
  */
 export async function deepPathViaStore(storage: Storage, orgId: string, spec: SearchSpec, page: number): Promise<string | undefined> {
   const search = itemSearch(spec, serverLimits());
   const skipped = await storage.searchItems(orgId, { ...search, limit: (page - 1) * LIMIT, countLimit: 0 });
   if (!skipped.next) return undefined;
-  return `/search?${new URLSearchParams({ ...queryParams(spec), token: encodeToken(skipped.next) }).toString()}`;
+  // The token also carries the first page's numberMatched, as the walked `next` links do.
+  const first = await storage.searchItems(orgId, { ...search, limit: 1 });
+  const token = encodeToken(skipped.next, first.numberMatched ?? null);
+  return `/search?${new URLSearchParams({ ...queryParams(spec), token }).toString()}`;
 }

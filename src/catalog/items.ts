@@ -9,7 +9,7 @@ import type { Permission } from '../access/permissions.js';
 import { notFound } from '../http/errors.js';
 import type { ItemPage, Storage } from '../storage/types.js';
 import { presentItem } from './present.js';
-import { encodeToken, parseSearch, type FieldsSpec, type SearchLimits } from './search-params.js';
+import { encodeToken, parseSearch, type ParsedSearch, type SearchLimits } from './search-params.js';
 
 const GEOJSON = 'application/geo+json';
 const enc = encodeURIComponent;
@@ -24,18 +24,20 @@ export interface ItemRouteDeps {
 /** The FeatureCollection of one page (STAC ItemCollection), with `next` as a link carrying the keyset token. */
 function featureCollection(
   page: ItemPage,
+  parsed: ParsedSearch,
   base: string,
-  fields: FieldsSpec | undefined,
   links: Record<string, unknown>[],
   next: ((token: string) => Record<string, unknown>) | undefined,
 ): Record<string, unknown> {
+  // A later page repeats the first page's count (carried in its token) instead of counting again.
+  const matched = parsed.carriedCount === undefined ? (page.numberMatched ?? null) : parsed.carriedCount;
   const out: Record<string, unknown> = {
     type: 'FeatureCollection',
-    features: page.items.map((r) => presentItem(r, base, fields)),
-    links: [...links, ...(page.next && next ? [next(encodeToken(page.next))] : [])],
+    features: page.items.map((r) => presentItem(r, base, parsed.fields)),
+    links: [...links, ...(page.next && next ? [next(encodeToken(page.next, matched))] : [])],
     numberReturned: page.items.length,
   };
-  if (page.numberMatched !== undefined) out.numberMatched = page.numberMatched;
+  if (matched !== null) out.numberMatched = matched;
   return out;
 }
 
@@ -64,16 +66,16 @@ export async function itemRoutes(app: FastifyInstance, deps: ItemRouteDeps): Pro
       const orgId = req.principal!.orgId;
       const { collectionId } = req.params;
       // Parameters first: a malformed request is a 400 whatever the collection.
-      const { search, fields } = parseSearch(req.query, 'GET', limits, collectionId);
+      const parsed = parseSearch(req.query, 'GET', limits, collectionId);
       if (!(await storage.getCollectionFor(orgId, collectionId))) throw notFound(`collection ${collectionId.slice(0, 100)}`);
-      const page = await storage.searchItems(orgId, search);
+      const page = await storage.searchItems(orgId, parsed.search);
       const collectionUrl = `${base}/collections/${enc(collectionId)}`;
       return sendGeoJson(
         reply,
         featureCollection(
           page,
+          parsed,
           base,
-          fields,
           [
             { rel: 'self', type: GEOJSON, href: selfWithToken(base, req, req.query.token as string | undefined) },
             root,
@@ -94,14 +96,14 @@ export async function itemRoutes(app: FastifyInstance, deps: ItemRouteDeps): Pro
   });
 
   app.get<{ Querystring: Record<string, unknown> }>('/search', opts, async (req, reply) => {
-    const { search, fields } = parseSearch(req.query, 'GET', limits);
-    const page = await storage.searchItems(req.principal!.orgId, search);
+    const parsed = parseSearch(req.query, 'GET', limits);
+    const page = await storage.searchItems(req.principal!.orgId, parsed.search);
     return sendGeoJson(
       reply,
       featureCollection(
         page,
+        parsed,
         base,
-        fields,
         [{ rel: 'self', type: GEOJSON, href: selfWithToken(base, req, req.query.token as string | undefined) }, root],
         (token) => ({ rel: 'next', type: GEOJSON, href: selfWithToken(base, req, token) }),
       ),
@@ -110,11 +112,11 @@ export async function itemRoutes(app: FastifyInstance, deps: ItemRouteDeps): Pro
 
   app.post<{ Body: Record<string, unknown> }>('/search', opts, async (req, reply) => {
     const body = req.body ?? {};
-    const { search, fields } = parseSearch(body, 'POST', limits);
-    const page = await storage.searchItems(req.principal!.orgId, search);
+    const parsed = parseSearch(body, 'POST', limits);
+    const page = await storage.searchItems(req.principal!.orgId, parsed.search);
     return sendGeoJson(
       reply,
-      featureCollection(page, base, fields, [{ rel: 'self', type: GEOJSON, href: `${base}/search`, method: 'POST' }, root], (token) => ({
+      featureCollection(page, parsed, base, [{ rel: 'self', type: GEOJSON, href: `${base}/search`, method: 'POST' }, root], (token) => ({
         rel: 'next',
         type: GEOJSON,
         href: `${base}/search`,

@@ -27,6 +27,11 @@ export interface FieldsSpec {
 export interface ParsedSearch {
   search: ItemSearch;
   fields?: FieldsSpec;
+  /**
+   * numberMatched carried by the paging token from the search's first page: a number, or null when that
+   * page did not know it (over the count limit). Undefined on a first page: this page counts.
+   */
+  carriedCount?: number | null;
 }
 
 /** RFC 3339 date-time (§5.6), with the `t`/`z` lower-case forms it allows. */
@@ -223,16 +228,26 @@ function parseQ(v: unknown): string[] {
   return terms.map((t: string) => t.trim()).filter(Boolean);
 }
 
-/** Encodes a keyset for a `next` link (opaque to clients). */
-export function encodeToken(after: unknown[]): string {
-  return `next:${Buffer.from(JSON.stringify(after)).toString('base64url')}`;
+/**
+ * Encodes a keyset for a `next` link (opaque to clients) with the numberMatched of the first page, so
+ * later pages repeat it instead of counting again (the count is most of a wide search's time). The
+ * count is what the first page saw: items added while paging do not change it.
+ */
+export function encodeToken(after: unknown[], numberMatched: number | null): string {
+  return `next:${Buffer.from(JSON.stringify({ k: after, n: numberMatched })).toString('base64url')}`;
 }
 
-function decodeToken(v: unknown): unknown[] {
+const isKey = (x: unknown) => typeof x === 'string' || typeof x === 'number';
+
+/** The keyset and carried count of a token; a bare keyset array (tokens made before counts were carried) carries none. */
+function decodeToken(v: unknown): { after: unknown[]; count?: number | null } {
   if (typeof v !== 'string' || !v.startsWith('next:')) throw badRequest('token is not a paging token of this API');
   try {
-    const after = JSON.parse(Buffer.from(v.slice(5), 'base64url').toString('utf8'));
-    if (Array.isArray(after) && after.every((x) => typeof x === 'string' || typeof x === 'number')) return after;
+    const t = JSON.parse(Buffer.from(v.slice(5), 'base64url').toString('utf8'));
+    if (Array.isArray(t) && t.every(isKey)) return { after: t };
+    const n = t?.n;
+    const countOk = n === null || (Number.isSafeInteger(n) && n >= 0);
+    if (t && Array.isArray(t.k) && t.k.every(isKey) && countOk) return { after: t.k, count: n };
   } catch {
     // fall through
   }
@@ -266,8 +281,15 @@ export function parseSearch(
   if (filters.length) search.filter = filters.length === 1 ? filters[0]! : { op: 'and', args: filters };
   if (p.q !== undefined) search.q = parseQ(p.q);
   if (p.sortby !== undefined) search.sortby = parseSortby(p.sortby);
-  if (p.token !== undefined) search.after = decodeToken(p.token);
   const out: ParsedSearch = { search };
+  if (p.token !== undefined) {
+    const token = decodeToken(p.token);
+    search.after = token.after;
+    if (token.count !== undefined) {
+      out.carriedCount = token.count;
+      search.countLimit = 0;
+    }
+  }
   if (p.fields !== undefined) out.fields = parseFields(p.fields);
   return out;
 }

@@ -158,6 +158,67 @@ for (const store of await stores()) {
       );
     });
 
+    it('later pages repeat the first page’s numberMatched from the token; a tampered count is 400; a bare keyset still pages', async () => {
+      const first = await get('/search?collections=test-open&limit=10');
+      assert.equal(first.json.numberMatched, 25);
+      // An item added between two pages: the next page still says what the first page counted.
+      await s.skyport.storage.upsertItems([item('test-open', 'zz-added', -90, 40, { datetime: '2024-05-30T10:00:00Z' })]);
+      try {
+        const nextHref = first.json.links.find((l: any) => l.rel === 'next').href;
+        const second = await request(nextHref, { headers: bearer(t) });
+        assert.equal(second.status, 200);
+        assert.equal(second.json.numberMatched, 25);
+        assert.equal((await get('/search?collections=test-open&limit=10')).json.numberMatched, 26);
+        const token = new URL(nextHref).searchParams.get('token')!;
+        const payload = JSON.parse(Buffer.from(token.slice(5), 'base64url').toString('utf8'));
+        const forge = (n: unknown) => `next:${Buffer.from(JSON.stringify({ ...payload, n })).toString('base64url')}`;
+        for (const bad of [-1, 1.5, '25', 1e300]) {
+          assert.equal((await get(`/search?collections=test-open&limit=10&token=${forge(bad)}`)).status, 400, String(bad));
+        }
+        // A token without a count (as issued before counts were carried) pages on and counts afresh.
+        const bare = `next:${Buffer.from(JSON.stringify(payload.k)).toString('base64url')}`;
+        const old = await get(`/search?collections=test-open&limit=10&token=${bare}`);
+        assert.equal(old.status, 200);
+        assert.equal(old.json.numberMatched, 26);
+        assert.deepEqual(ids(old), ids(second));
+      } finally {
+        await s.skyport.storage.deleteItem('test-open', 'zz-added');
+      }
+    });
+
+    it('past the count limit numberMatched is omitted on the first page and on the pages that follow', async () => {
+      const small = await startServer({ store, env: { SKYPORT_SEARCH_COUNT_LIMIT: '10' } });
+      try {
+        await small.skyport.storage.upsertCollection({
+          id: 'many',
+          access: 'open',
+          ownerOrgId: null,
+          body: {
+            type: 'Collection',
+            stac_version: '1.0.0',
+            id: 'many',
+            description: 'many',
+            license: 'proprietary',
+            links: [],
+            extent: { spatial: { bbox: [[-180, -90, 180, 90]] }, temporal: { interval: [['2024-01-01T00:00:00Z', null]] } },
+          },
+          updatedAt: 1,
+        });
+        await small.skyport.storage.upsertItems([...Array(15).keys()].map((n) => item('many', `m-${n}`, n, 0, {})));
+        const tok = await tokenFor(small.url, small.creds['read-only']);
+        const p1 = await request(`${small.url}/search?collections=many&limit=5`, { headers: bearer(tok) });
+        assert.equal(p1.json.numberReturned, 5);
+        assert.equal(p1.json.numberMatched, undefined);
+        const p2 = await request(p1.json.links.find((l: any) => l.rel === 'next').href, { headers: bearer(tok) });
+        assert.equal(p2.json.numberReturned, 5);
+        assert.equal(p2.json.numberMatched, undefined);
+        const few = await request(`${small.url}/search?collections=many&limit=5&ids=m-1,m-2`, { headers: bearer(tok) });
+        assert.equal(few.json.numberMatched, 2);
+      } finally {
+        await small.close();
+      }
+    });
+
     it('S02: 3D bbox accepted, wrong-length bbox is 400; S05: limit clamped, limit 0 is 400', async () => {
       assert.deepEqual(ids(await get('/search?bbox=-100.5,39,0,-99.5,41,1000')), ['it-00', 'mine']);
       for (const bad of ['1,2,3', '1,2,3,4,5', 'a,b,c,d', '0,50,1,40', '0,-91,1,0']) {
