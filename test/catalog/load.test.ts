@@ -125,6 +125,31 @@ for (const kind of await stores()) {
       assert.ok(inline.ids.includes('b/fc-2') && inline.ids.includes('b/i-24') && !inline.ids.includes('b/b-early'));
     });
 
+    it('ids and values with tabs, newlines, backslashes and quotes come back exactly as loaded', async () => {
+      const { s, cleanup } = await open(kind, dir);
+      try {
+        const odd = ['tab\there', 'new\nline', 'back\\slash\\', 'cr\rlf', 'quote"s', '\\N', 'ünï©ødé 🛰'];
+        const items = odd.map((id, n) => ({
+          ...item('a', id, n),
+          properties: { datetime: '2024-03-01T10:00:00Z', title: `${id} \\t \\\\ \t\n`, 'x:odd': id },
+        }));
+        const f = path.join(dir, 'odd.json');
+        writeFileSync(f, JSON.stringify([collection('a'), ...items]));
+        const summary = await loadStac(s, [f], { workers: 0 });
+        assert.deepEqual(summary.items, { inserted: odd.length, updated: 0, rejected: 0 });
+        for (const [n, id] of odd.entries()) {
+          const got = await s.getItem('a', id);
+          assert.ok(got, JSON.stringify(id));
+          assert.equal(got.id, id);
+          assert.deepEqual((got.item as { properties: unknown }).properties, items[n]!.properties);
+        }
+        const found = await s.searchItems('nobody', { sortby: [], limit: 100, countLimit: 100, collections: ['a'], ids: odd });
+        assert.equal(found.numberMatched, odd.length);
+      } finally {
+        await cleanup();
+      }
+    });
+
     it('loading the same file again updates every item; the item that came before its collection now loads', async () => {
       const { s, cleanup } = await open(kind, dir);
       try {
