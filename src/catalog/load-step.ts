@@ -21,14 +21,18 @@ export type StepOutcome =
   | { t: 'collection'; source: string; value: Record<string, unknown> }
   | { t: 'reject'; source: string; id: string | null; field: string; reason: string };
 
+/** Arrays inside arrays are expanded this deep; deeper ones are single (rejected) objects, not a stack overflow. */
+const MAX_ARRAY_NESTING = 3;
+
 /** Expands containers (FeatureCollection, arrays, `{collections}`) into single STAC objects with their sources. */
-export function* expand(value: unknown, source: string): Generator<{ value: unknown; source: string }> {
+export function* expand(value: unknown, source: string, depth = 0): Generator<{ value: unknown; source: string }> {
   const v = value as Record<string, unknown> | unknown[] | null;
-  if (Array.isArray(v)) {
-    for (let n = 0; n < v.length; n++) yield* expand(v[n], `${source}[${n}]`);
-  } else if (v && typeof v === 'object' && v.type === 'FeatureCollection' && Array.isArray(v.features)) {
-    for (let n = 0; n < v.features.length; n++) yield { value: v.features[n], source: `${source} features[${n}]` };
-  } else if (v && typeof v === 'object' && !('type' in v) && Array.isArray((v as { collections?: unknown }).collections)) {
+  if (Array.isArray(v) && depth < MAX_ARRAY_NESTING) {
+    for (let n = 0; n < v.length; n++) yield* expand(v[n], `${source}[${n}]`, depth + 1);
+  } else if (v && !Array.isArray(v) && typeof v === 'object' && v.type === 'FeatureCollection' && Array.isArray(v.features)) {
+    const features = v.features as unknown[];
+    for (let n = 0; n < features.length; n++) yield { value: features[n], source: `${source} features[${n}]` };
+  } else if (v && !Array.isArray(v) && typeof v === 'object' && !('type' in v) && Array.isArray(v.collections)) {
     const list = (v as { collections: unknown[] }).collections;
     for (let n = 0; n < list.length; n++) yield { value: list[n], source: `${source} collections[${n}]` };
   } else yield { value, source };

@@ -125,6 +125,35 @@ for (const kind of await stores()) {
       assert.ok(inline.ids.includes('b/fc-2') && inline.ids.includes('b/i-24') && !inline.ids.includes('b/b-early'));
     });
 
+    it('deeply nested lines are rejected one by one, in worker threads too, and the rest loads', async () => {
+      const { s, cleanup } = await open(kind, dir);
+      try {
+        const deep = 100_000;
+        const f = path.join(dir, 'deep.ndjson');
+        const good = [2, 3, 4, 5, 6, 7].map((n) => JSON.stringify(item('a', `ok-${n}`, n)));
+        const body = [
+          JSON.stringify(collection('a')),
+          '['.repeat(deep) + ']'.repeat(deep),
+          ...good,
+          `{"x":`.repeat(deep) + '1' + '}'.repeat(deep),
+        ];
+        writeFileSync(f, body.join('\n') + '\n');
+        const summary = await loadStac(s, [f], { workers: 1, stepChunk: 2 });
+        assert.deepEqual(summary.items, { inserted: 6, updated: 0, rejected: 2 });
+        assert.deepEqual(
+          summary.rejections.map((r) =>
+            r.source
+              .split(':')
+              .pop()!
+              .replace(/(\[0\])+$/, ''),
+          ),
+          ['2', '9'],
+        );
+      } finally {
+        await cleanup();
+      }
+    });
+
     it('ids and values with tabs, newlines, backslashes and quotes come back exactly as loaded', async () => {
       const { s, cleanup } = await open(kind, dir);
       try {
