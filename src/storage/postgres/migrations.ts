@@ -159,16 +159,14 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE EXTENSION IF NOT EXISTS btree_gist;
   CREATE INDEX items_collection_geom_time ON items USING GIST (collection_id, geom, dt_start, dt_end);
   `,
-  // 7: bulk-load costs (bench:catalog). The footprint + time range GiST without the collection: btree_gist's
-  // text keys made every insert ~60 µs dearer for searches that the collection list narrows anyway; the plain
-  // footprint index is subsumed (geom leads the new one). items_id goes: searches by id always name the
-  // searchable collections, so the primary key (collection_id, id) serves them. lz4 instead of pglz for the
-  // item texts (several times faster to compress; skipped where the server was built without lz4).
+  // 7: bulk-load costs (bench:catalog). items_id goes: searches by id always name the searchable
+  // collections, so the primary key (collection_id, id) serves them. lz4 instead of pglz for the item
+  // texts (several times faster to compress; skipped where the server was built without lz4). The GiST
+  // over (collection, footprint, time) stays although btree_gist's text keys cost ~60 µs per insert:
+  // without it (a GiST on footprint + time alone) the planner ANDed a whole-collection bitmap again and
+  // the small search took ~100 ms at 1M items instead of a few (bench:catalog, 2026-11-29).
   `
-  DROP INDEX IF EXISTS items_collection_geom_time;
-  DROP INDEX IF EXISTS items_geom;
   DROP INDEX IF EXISTS items_id;
-  CREATE INDEX items_geom_time ON items USING GIST (geom, dt_start, dt_end);
   DO $$ BEGIN
     ALTER TABLE items ALTER COLUMN content SET COMPRESSION lz4, ALTER COLUMN properties SET COMPRESSION lz4;
   EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN NULL;
