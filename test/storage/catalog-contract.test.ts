@@ -207,6 +207,61 @@ for (const kind of await stores()) {
       assert.deepEqual(await ids({ datetime: { start: t, end: t } }), ['donut']);
     });
 
+    it('bbox or intersects with datetime: every boundary instant and range edge agrees with a brute-force answer', async () => {
+      const day = 86_400_000;
+      const t0 = Date.parse('2025-03-10T00:00:00Z');
+      // Ranges around the window [t0, t0 + 1 day]: touching each end to the millisecond, inside, across, outside.
+      const spans: [string, number, number][] = [
+        ['ends-at-start', t0 - day, t0],
+        ['ends-before-start', t0 - day, t0 - 1],
+        ['starts-at-end', t0 + day, t0 + 2 * day],
+        ['starts-after-end', t0 + day + 1, t0 + 2 * day],
+        ['inside', t0 + 1000, t0 + 2000],
+        ['across', t0 - 30 * day, t0 + 30 * day],
+        ['instant-at-start', t0, t0],
+        ['instant-far', t0 + 400 * day, t0 + 400 * day],
+      ];
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const recs = spans.map(([id, a, b]) =>
+        item(
+          'open',
+          `w-${id}`,
+          square(120, -40, 0.2),
+          a === b ? { datetime: iso(a) } : { datetime: null, start_datetime: iso(a), end_datetime: iso(b) },
+        ),
+      );
+      await s.upsertItems(recs);
+      try {
+        const windows: [number | null, number | null][] = [
+          [t0, t0 + day],
+          [t0, null],
+          [null, t0],
+          [t0 + day, t0 + day],
+          [t0 - 1, t0 - 1],
+        ];
+        for (const [start, end] of windows) {
+          const expected = spans
+            .filter(([, a, b]) => (end === null || a <= end) && (start === null || b >= start))
+            .map(([id]) => `w-${id}`)
+            .sort();
+          const datetime = { start, end };
+          const label = JSON.stringify(datetime);
+          assert.deepEqual(await ids({ bbox: [119, -41, 121, -39], datetime }), expected, `bbox ${label}`);
+          assert.deepEqual(await ids({ intersects: square(120, -40, 0.5), datetime }), expected, `intersects ${label}`);
+          const either = {
+            op: 'or',
+            args: [
+              { op: 's_intersects', args: [{ property: 'geometry' }, square(120, -40, 0.5)] },
+              { op: '=', args: [{ property: 'id' }, 'none'] },
+            ],
+          };
+          assert.deepEqual(await ids({ filter: either as any, datetime }), expected, `cql2 or ${label}`);
+        }
+      } finally {
+        for (const r of recs) await s.deleteItem(r.collection, r.id);
+      }
+    });
+
     it('CQL2: typed comparisons, like (case-sensitive), in, between, isNull, not, temporal', async () => {
       const p = (property: string) => ({ property });
       const f = (filter: any) => ids({ filter, collections: ['open'] });

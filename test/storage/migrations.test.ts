@@ -53,3 +53,66 @@ describe('SQLite upgrade from schema 2', () => {
     }
   });
 });
+
+describe('SQLite upgrade from schema 5', () => {
+  it('rebuilds the R*Tree with a time axis from the items already stored, and keeps it in step afterwards', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'skyport-migrate-'));
+    const file = path.join(dir, 'db.sqlite');
+    try {
+      const db = new Database(file);
+      db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+      for (const [n, sql] of SQLITE_MIGRATIONS.slice(0, 5).entries()) {
+        db.exec(sql);
+        db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(n + 1, 1);
+      }
+      db.exec(`INSERT INTO collections (id, access, owner_org_id, body, updated_at) VALUES ('c', 'open', NULL, '{}', 1)`);
+      const t = (iso: string) => Date.parse(iso);
+      const insert =
+        db.prepare(`INSERT INTO items (collection_id, id, dt, dt_start, dt_end, minx, miny, maxx, maxy, geometry, content, updated_at)
+        VALUES ('c', ?, ?, ?, ?, 10, 10, 11, 11, ?, ?, 1)`);
+      const poly = JSON.stringify({
+        type: 'Polygon',
+        coordinates: [
+          [
+            [10, 10],
+            [11, 10],
+            [11, 11],
+            [10, 11],
+            [10, 10],
+          ],
+        ],
+      });
+      for (const [id, when] of [
+        ['old', '2020-06-01T00:00:00Z'],
+        ['new', '2025-06-01T00:00:00Z'],
+      ] as const) {
+        const content = JSON.stringify({ type: 'Feature', id, properties: { datetime: when }, geometry: JSON.parse(poly) });
+        insert.run(id, t(when), t(when), t(when), poly, content);
+      }
+      db.close();
+
+      const s = new SqliteStorage(file);
+      assert.equal(await s.migrate(), SQLITE_MIGRATIONS.length);
+      const search = async (start: string, end: string) =>
+        (
+          await s.searchItems('anyone', {
+            sortby: [],
+            limit: 10,
+            countLimit: 0,
+            bbox: [9, 9, 12, 12],
+            datetime: { start: t(start), end: t(end) },
+          })
+        ).items.map((r) => r.id);
+      assert.deepEqual(await search('2025-01-01T00:00:00Z', '2025-12-31T00:00:00Z'), ['new']);
+      assert.deepEqual(await search('2020-06-01T00:00:00Z', '2020-06-01T00:00:00Z'), ['old']);
+      await s.deleteItem('c', 'new');
+      assert.deepEqual(await search('2025-01-01T00:00:00Z', '2025-12-31T00:00:00Z'), []);
+      await s.close();
+      const raw = new Database(file);
+      assert.equal((raw.prepare('SELECT count(*) AS n FROM items_rtree').get() as { n: number }).n, 1);
+      raw.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -30,12 +30,26 @@ function bindings(params: unknown[], extra: Record<string, unknown>): Record<str
 /** R*Tree bounds are float32 rounded outward: within/contains candidates get this margin (deg) so none is lost. */
 const RTREE_MARGIN = 1e-4;
 
-/** Index candidates for `item rel [w, s, e, n]` as SQL on items_rtree plus its params; the exact test follows. */
-function rtreeCandidates(rel: string, [w, s, e, n]: [number, number, number, number]): [string, number[]] {
+/** Milliseconds per day: the R*Tree's time axis is in days (float32 keeps a fraction of a day there). */
+const MS_PER_DAY = 86_400_000;
+/** Margin on the R*Tree's time axis, days: candidates only, the exact datetime test follows on the row. */
+const RTREE_DAY_MARGIN = 1e-2;
+
+/**
+ * Index candidates for `item rel [w, s, e, n]` as SQL on items_rtree plus its params; the exact test
+ * follows. `window` (the search's datetime criterion, ANDed with everything else) narrows them on the
+ * tree's time axis too: a row outside it fails the search whatever the spatial test says.
+ */
+function rtreeCandidates(rel: string, [w, s, e, n]: [number, number, number, number], window?: ItemSearch['datetime']): [string, number[]] {
   const m = RTREE_MARGIN;
-  if (rel === 'within') return ['minx >= ? AND maxx <= ? AND miny >= ? AND maxy <= ?', [w - m, e + m, s - m, n + m]];
-  if (rel === 'contains') return ['minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?', [w + m, e - m, s + m, n - m]];
-  return ['minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?', [e, w, n, s]];
+  let sql: string;
+  let params: number[];
+  if (rel === 'within') [sql, params] = ['minx >= ? AND maxx <= ? AND miny >= ? AND maxy <= ?', [w - m, e + m, s - m, n + m]];
+  else if (rel === 'contains') [sql, params] = ['minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?', [w + m, e - m, s + m, n - m]];
+  else [sql, params] = ['minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?', [e, w, n, s]];
+  if (window?.start != null) [sql, params] = [`${sql} AND maxt >= ?`, [...params, window.start / MS_PER_DAY - RTREE_DAY_MARGIN]];
+  if (window?.end != null) [sql, params] = [`${sql} AND mint <= ?`, [...params, window.end / MS_PER_DAY + RTREE_DAY_MARGIN]];
+  return [sql, params];
 }
 
 /**
@@ -52,7 +66,10 @@ function checkName(name: string): void {
     throw new QueryError(`unsupported property name ${JSON.stringify(name)}`);
 }
 
-export const sqliteDialect: Dialect = {
+/** The SQLite dialect; `window` is the search's top-level datetime criterion (narrows R*Tree candidates). */
+type SqliteDialect = Dialect & { window?: ItemSearch['datetime'] };
+
+export const sqliteDialect: SqliteDialect = {
   param(params, value) {
     params.push(typeof value === 'boolean' ? (value ? 1 : 0) : value);
     return `@p${params.length}`;
@@ -77,7 +94,7 @@ export const sqliteDialect: Dialect = {
     if (rel === 'disjoint') {
       return `(i.minx IS NOT NULL AND (i.maxx < ${w} OR i.minx > ${e} OR i.maxy < ${s} OR i.miny > ${n} OR ${exact(`sk_relate('disjoint', i.geometry, ${literal})`)}))`;
     }
-    const [test, box] = rtreeCandidates(rel, bbox);
+    const [test, box] = rtreeCandidates(rel, bbox, (this as SqliteDialect).window);
     let k = 0;
     const candidates = `i.rid IN (SELECT rid FROM items_rtree WHERE ${test.replace(/\?/g, () => p(box[k++]))})`;
     // A stored bbox inside a query rectangle intersects it: the exact test is needed only on its edges.
@@ -223,7 +240,7 @@ export class SqliteCatalog {
     const s: ItemSearch = { ...search, collections: undefined };
     const scoped = (params: unknown[]) => {
       const list = ids.map((id) => sqliteDialect.param(params, id)).join(', ');
-      return { d: { ...sqliteDialect, entitled: list }, where: `i.collection_id IN (${list})` };
+      return { d: { ...sqliteDialect, entitled: list, window: s.datetime }, where: `i.collection_id IN (${list})` };
     };
     const params: unknown[] = [];
     const page0 = scoped(params);

@@ -174,4 +174,28 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   DROP INDEX IF EXISTS items_id;
   `,
+  // 6: the R*Tree gains time as a third dimension (dt_start … dt_end in days since 1970: float32 keeps a
+  // fraction of a day at these magnitudes and the tree rounds outward). A bbox + datetime search then takes
+  // only the candidates inside both (at 1M items a 10° box over all time gave ~1,500 candidate rows to
+  // fetch for ~40 matches; bench:catalog). Rebuilt from the items table.
+  `
+  DROP TRIGGER IF EXISTS items_rtree_insert;
+  DROP TRIGGER IF EXISTS items_rtree_update;
+  DROP TRIGGER IF EXISTS items_rtree_delete;
+  DROP TABLE IF EXISTS items_rtree;
+  CREATE VIRTUAL TABLE items_rtree USING rtree(rid, minx, maxx, miny, maxy, mint, maxt);
+  INSERT INTO items_rtree SELECT rid, minx, maxx, miny, maxy, dt_start / 86400000.0, dt_end / 86400000.0
+    FROM items WHERE minx IS NOT NULL;
+  CREATE TRIGGER items_rtree_insert AFTER INSERT ON items WHEN new.minx IS NOT NULL BEGIN
+    INSERT INTO items_rtree VALUES (new.rid, new.minx, new.maxx, new.miny, new.maxy, new.dt_start / 86400000.0, new.dt_end / 86400000.0);
+  END;
+  CREATE TRIGGER items_rtree_update AFTER UPDATE OF minx, miny, maxx, maxy, dt_start, dt_end ON items BEGIN
+    DELETE FROM items_rtree WHERE rid = old.rid;
+    INSERT INTO items_rtree SELECT new.rid, new.minx, new.maxx, new.miny, new.maxy, new.dt_start / 86400000.0, new.dt_end / 86400000.0
+      WHERE new.minx IS NOT NULL;
+  END;
+  CREATE TRIGGER items_rtree_delete AFTER DELETE ON items BEGIN
+    DELETE FROM items_rtree WHERE rid = old.rid;
+  END;
+  `,
 ];
