@@ -26,7 +26,8 @@ type AssetRequest = FastifyRequest<{ Params: { collectionId: string; itemId: str
 
 /**
  * Registers the download route (GET, and HEAD by fastify) over `assets`. Errors: 401/403 from the guard,
- * 404 for anything not held or not entitled, 412, 416, and 502 when the store fails (logged).
+ * 404 for anything not held or not entitled, 412, 416, 502 when the store fails (logged), and 503 when the
+ * asset is replaced again and again while being read.
  */
 export async function assetRoutes(
   app: FastifyInstance,
@@ -46,6 +47,14 @@ export async function assetRoutes(
   });
 }
 
+/**
+ * A media type as a header value may carry it (RFC 9110 §8.3.1: token/token, then parameters in printable
+ * ASCII), at most 255 characters. A loaded item's `type` is data: one with a line break or a character
+ * Node refuses in a header would fail the answer after the store was opened (a 500 and a leaked stream),
+ * so anything else falls back to the type of the file name.
+ */
+const MEDIA_TYPE = /^(?=[\t\x20-\x7e]{1,255}$)[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+(?:[ \t]*;.*)?$/;
+
 /** The store key and media type of the held asset the path names, after the entitlement check; else 404. */
 async function heldAsset(storage: Storage, req: AssetRequest): Promise<{ key: string; type: string | undefined }> {
   const { collectionId, itemId, assetKey } = req.params;
@@ -56,25 +65,15 @@ async function heldAsset(storage: Storage, req: AssetRequest): Promise<{ key: st
   const key = href.slice(HELD_ASSET_SCHEME.length);
   // Held hrefs are plain relative paths (storage/assets/keys.ts), whatever a loaded item says.
   if (!href.startsWith(HELD_ASSET_SCHEME) || !isSafeAssetKey(key)) throw notFound(`asset ${assetKey.slice(0, 100)}`);
-  return { key, type: typeof asset?.type === 'string' ? asset.type : undefined };
+  return { key, type: typeof asset?.type === 'string' && MEDIA_TYPE.test(asset.type) ? asset.type : undefined };
 }
 
 /** Answers the request from the store (module comment): 200, 206, 304, 412 or 416, or 404 when the store has no such asset. */
 async function download(store: AssetStore, key: string, req: AssetRequest, reply: FastifyReply, type: string | undefined) {
-  let range = parseRangeHeader(req.headers.range);
-  let read: AssetRead;
-  if (req.method === 'HEAD' || hasConditions(req.headers)) {
-    const meta = await store.stat(key);
-    if (!meta) throw notFound(`asset ${req.params.assetKey.slice(0, 100)}`);
-    const outcome = conditionalOutcome(req.headers, meta);
-    if (outcome === 'precondition-failed')
-      throw new HttpProblem(412, 'PreconditionFailed', 'the asset does not match If-Match or If-Unmodified-Since');
-    if (outcome === 'not-modified') return validators(reply.code(304), meta).send();
-    if (!rangeIsFresh(req.headers, meta)) range = undefined;
-    read = req.method === 'HEAD' ? headOnly(meta, range) : await store.read(key, range);
-  } else {
-    read = await store.read(key, range);
-  }
+  const range = parseRangeHeader(req.headers.range);
+  const read =
+    req.method === 'HEAD' || hasConditions(req.headers) ? await conditionalRead(store, key, req, range) : await store.read(key, range);
+  if (read.status === 'not-modified') return validators(reply.code(304), read.meta).send();
   if (read.status === 'missing') throw notFound(`asset ${req.params.assetKey.slice(0, 100)}`);
   if (read.status === 'unsatisfiable') {
     const e = new HttpProblem(416, 'RangeNotSatisfiable', 'the requested range lies outside the asset');
@@ -87,6 +86,38 @@ async function download(store: AssetStore, key: string, req: AssetRequest, reply
   // The media type comes from stored metadata (else the file name, as before): browsers must not sniff.
   reply.header('content-type', type ?? mediaTypeOf(key));
   return reply.send(read.body);
+}
+
+/**
+ * A HEAD or a conditional GET: the preconditions and If-Range are decided on the metadata, and the bytes
+ * sent must be of that same version. An asset replaced between the two reads (a new delivery) is decided
+ * again, or a range of the new version would go to a client that holds part of the old one.
+ */
+async function conditionalRead(
+  store: AssetStore,
+  key: string,
+  req: AssetRequest,
+  range: ReturnType<typeof parseRangeHeader>,
+): Promise<AssetRead | { status: 'not-modified'; meta: AssetMeta }> {
+  for (let attempt = 1; ; attempt++) {
+    const meta = await store.stat(key);
+    if (!meta) return { status: 'missing' };
+    const outcome = conditionalOutcome(req.headers, meta);
+    if (outcome === 'precondition-failed')
+      throw new HttpProblem(412, 'PreconditionFailed', 'the asset does not match If-Match or If-Unmodified-Since');
+    if (outcome === 'not-modified') return { status: 'not-modified', meta };
+    const wanted = rangeIsFresh(req.headers, meta) ? range : undefined;
+    if (req.method === 'HEAD') return headOnly(meta, wanted);
+    const read = await store.read(key, wanted);
+    if (read.status !== 'ok' || sameVersion(read.meta, meta)) return read;
+    read.body.destroy();
+    if (attempt === 3) throw new HttpProblem(503, 'ServiceUnavailable', 'the asset is being replaced; try again');
+  }
+}
+
+/** Whether two reads of an asset's metadata saw one version (a server may leave the ETag off a ranged answer). */
+function sameVersion(a: AssetMeta, b: AssetMeta): boolean {
+  return a.etag === b.etag || (a.size === b.size && a.lastModified.getTime() === b.lastModified.getTime());
 }
 
 /** The headers every 200, 206 and 304 carries. */

@@ -273,13 +273,23 @@ function checkIds(doc: Json): void {
  * A member named `__proto__` is refused anywhere in a document: JSON.parse keeps it as data, but any code
  * that later copies or walks the object by path could turn it into a prototype (pollution).
  */
+/** A UTF-16 surrogate without its other half: valid in JSON text (`"\\ud800"`), not valid Unicode. */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 function checkMemberNames(v: unknown, path: string, depth = 0): void {
   if (depth > 200) throw new IngestError(path || '$', 'nested too deeply');
+  // Ill-formed strings are refused anywhere: PostgreSQL cannot store them, and an id or asset name holding one
+  // cannot be put in a URL (encodeURIComponent throws), so an item with one would break every search meeting it.
+  if (typeof v === 'string') {
+    if (LONE_SURROGATE.test(v)) throw new IngestError(path || '$', 'holds a lone UTF-16 surrogate (not valid Unicode)');
+    return;
+  }
   if (Array.isArray(v)) return v.forEach((x, n) => checkMemberNames(x, `${path}[${n}]`, depth + 1));
   if (!v || typeof v !== 'object') return;
   for (const k of Object.keys(v)) {
     const here = path ? `${path}.${k}` : k;
     if (k === '__proto__') throw new IngestError(here, 'a member named __proto__ is not accepted');
+    if (LONE_SURROGATE.test(k)) throw new IngestError(here, 'the member name holds a lone UTF-16 surrogate (not valid Unicode)');
     checkMemberNames((v as Record<string, unknown>)[k], here, depth + 1);
   }
 }

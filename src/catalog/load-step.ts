@@ -13,6 +13,8 @@ export interface RawInput {
   source: string;
   value?: unknown;
   text?: string;
+  /** Set (by `expand`) for an object refused before it is handed on: its value is not passed. */
+  refused?: { field: string; reason: string };
 }
 
 /** What the step made of one object (a container yields one outcome per member). */
@@ -24,18 +26,46 @@ export type StepOutcome =
 /** Arrays inside arrays are expanded this deep; deeper ones are single (rejected) objects, not a stack overflow. */
 const MAX_ARRAY_NESTING = 3;
 
-/** Expands containers (FeatureCollection, arrays, `{collections}`) into single STAC objects with their sources. */
-export function* expand(value: unknown, source: string, depth = 0): Generator<{ value: unknown; source: string }> {
+/**
+ * Objects nested deeper than this are refused where they are met, before they cross a thread boundary:
+ * structured cloning recurses (a line of 100,000 nested objects overflows it and stopped the whole load).
+ * The same limit as ingest.ts applies to every STAC object.
+ */
+const MAX_NESTING = 200;
+
+/** Whether `value` holds containers nested deeper than MAX_NESTING (an iterative walk: no recursion). */
+function tooDeep(value: unknown): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (!v || typeof v !== 'object') continue;
+    if (depth > MAX_NESTING) return true;
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if (x && typeof x === 'object') stack.push([x, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * Expands containers (FeatureCollection, arrays, `{collections}`) into single STAC objects with their
+ * sources; an object nested too deeply comes out `refused`, without its value.
+ */
+export function* expand(value: unknown, source: string, depth = 0): Generator<RawInput> {
   const v = value as Record<string, unknown> | unknown[] | null;
   if (Array.isArray(v) && depth < MAX_ARRAY_NESTING) {
     for (let n = 0; n < v.length; n++) yield* expand(v[n], `${source}[${n}]`, depth + 1);
   } else if (v && !Array.isArray(v) && typeof v === 'object' && v.type === 'FeatureCollection' && Array.isArray(v.features)) {
     const features = v.features as unknown[];
-    for (let n = 0; n < features.length; n++) yield { value: features[n], source: `${source} features[${n}]` };
+    for (let n = 0; n < features.length; n++) yield single(features[n], `${source} features[${n}]`);
   } else if (v && !Array.isArray(v) && typeof v === 'object' && !('type' in v) && Array.isArray(v.collections)) {
     const list = (v as { collections: unknown[] }).collections;
-    for (let n = 0; n < list.length; n++) yield { value: list[n], source: `${source} collections[${n}]` };
-  } else yield { value, source };
+    for (let n = 0; n < list.length; n++) yield single(list[n], `${source} collections[${n}]`);
+  } else yield single(value, source);
+}
+
+/** One STAC object of a container, or its refusal when it is nested too deeply to be handed on. */
+function single(value: unknown, source: string): RawInput {
+  if (!tooDeep(value)) return { value, source };
+  return { source, refused: { field: '$', reason: `nested too deeply (more than ${MAX_NESTING} levels)` } };
 }
 
 function itemOutcome(value: unknown, source: string): StepOutcome {
@@ -62,6 +92,10 @@ function itemOutcome(value: unknown, source: string): StepOutcome {
 export function runLoadStep(inputs: RawInput[]): StepOutcome[] {
   const out: StepOutcome[] = [];
   for (const x of inputs) {
+    if (x.refused) {
+      out.push({ t: 'reject', source: x.source, id: null, ...x.refused });
+      continue;
+    }
     let value = x.value;
     if (x.text !== undefined) {
       try {
@@ -71,7 +105,11 @@ export function runLoadStep(inputs: RawInput[]): StepOutcome[] {
         continue;
       }
     }
-    for (const member of expand(value, x.source)) out.push(itemOutcome(member.value, member.source));
+    for (const member of expand(value, x.source)) {
+      out.push(
+        member.refused ? { t: 'reject', source: member.source, id: null, ...member.refused } : itemOutcome(member.value, member.source),
+      );
+    }
   }
   return out;
 }

@@ -129,6 +129,9 @@ class StepPool {
         else p?.reject(new Error(`load worker: ${m.error}`));
       });
       w.on('error', (e) => this.failAll(e));
+      // A message that cannot be deserialized, or a worker gone for any reason, must fail the load, not hang it.
+      w.on('messageerror', (e) => this.failAll(e));
+      w.on('exit', (code) => this.failAll(new Error(`load worker exited (code ${code})`)));
       this.workers.push(w);
     }
   }

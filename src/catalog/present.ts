@@ -5,12 +5,16 @@
  * "Include/Exclude Semantics"). Remote assets keep their published href.
  */
 import type { ItemRecord } from '../storage/types.js';
+import { LONE_SURROGATE } from './ingest.js';
 import type { FieldsSpec } from './search-params.js';
 
 /** Scheme of asset hrefs that point into Skyport's own asset store (a path relative to its root). */
 export const HELD_ASSET_SCHEME = 'asset:';
 
-const enc = encodeURIComponent;
+// Ingest refuses lone surrogates, but an item stored before that rule may hold one: encodeURIComponent would
+// throw (a 500 for every search meeting the item), so they are written as U+FFFD instead.
+const LONE = new RegExp(LONE_SURROGATE.source, 'g');
+const enc = (s: string) => encodeURIComponent(s.replace(LONE, '\uFFFD'));
 
 /** URL of an item on this API. */
 export function itemUrl(base: string, collection: string, id: string): string {

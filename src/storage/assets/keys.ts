@@ -4,7 +4,8 @@
  * never reach outside the store nor name a file the store keeps for itself, so keys are refused
  * unless every `/`-separated segment is non-empty, is not `.` or `..`, does not start with `.`
  * (hidden files, and the local store's temporary files, are never served: as `dotfiles: deny` did)
- * and holds no backslash or control character.
+ * and holds no backslash, control character or lone UTF-16 surrogate (which has no UTF-8 form: a file
+ * name would silently become U+FFFD, another key's file, and an S3 URL could not be encoded at all).
  */
 
 /** Thrown for a key `isSafeAssetKey` refuses. */
@@ -19,7 +20,7 @@ const MAX_KEY_BYTES = 1024;
 export function isSafeAssetKey(key: string): boolean {
   if (key === '' || Buffer.byteLength(key) > MAX_KEY_BYTES) return false;
   // eslint-disable-next-line no-control-regex
-  if (/[\\\u0000-\u001f\u007f]/.test(key)) return false;
+  if (/[\\\u0000-\u001f\u007f]/.test(key) || /\p{Cs}/u.test(key)) return false;
   return key.split('/').every((s) => s !== '' && !s.startsWith('.'));
 }
 

@@ -89,6 +89,14 @@ const num = (x: number | null | undefined) => (typeof x === 'number' && Number.i
 
 /** One batch as the JSON array UPSERT reads; `geometry`, `properties` and `content` are JSON texts already. */
 function batchJson(rows: ItemRow[]): string {
+  // A V8 string ends at 2^29 - 24 characters (a PostgreSQL value at 1 GB): a batch of large items that would not fit
+  // (each row holds its item about twice: ~54 kB items × 5,000) is a QueryError, not a RangeError that stops the load;
+  // the loader then writes its items one by one, and an item too large on its own is rejected.
+  const maxChars = 2 ** 29 - 2 ** 24;
+  let chars = 2;
+  for (const r of rows)
+    chars += (r.geometry?.length ?? 4) + r.properties.length + r.content.length + 6 * (r.id.length + r.collection.length) + 300;
+  if (chars > maxChars) throw new QueryError('the items are too large to be written in one statement');
   const parts = rows.map((r) => {
     const [x0, y0, x1, y1] = r.bbox ?? [null, null, null, null];
     return `{"c":${JSON.stringify(r.collection)},"i":${JSON.stringify(r.id)},"dt":${num(r.dt)},"ds":${num(r.dtStart)},"de":${num(r.dtEnd)},"cc":${num(r.cloudCover)},"x0":${num(x0)},"y0":${num(y0)},"x1":${num(x1)},"y1":${num(y1)},"g":${r.geometry ?? 'null'},"s":${r.simple},"p":${r.properties},"b":${r.content}}`;

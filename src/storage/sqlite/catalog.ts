@@ -159,10 +159,16 @@ function zCode(bbox: ItemRow['bbox']): number {
   return z;
 }
 
-/** Rows sorted by the Z-order of their bbox centres (a duplicate in the batch keeps its relative order: the last one wins). */
+/**
+ * Rows sorted by the Z-order of their bbox centres. An item that appears more than once in the batch is
+ * written once, as its last version: sorting must not let an older version land after a newer one.
+ */
 function zOrdered(rows: ItemRow[]): ItemRow[] {
+  const last = new Map<string, number>();
+  rows.forEach((r, n) => last.set(`${r.collection}\u0000${r.id}`, n));
   return rows
     .map((r, n) => ({ r, z: zCode(r.bbox), n }))
+    .filter((x) => last.get(`${x.r.collection}\u0000${x.r.id}`) === x.n)
     .sort((a, b) => a.z - b.z || a.n - b.n)
     .map((x) => x.r);
 }
