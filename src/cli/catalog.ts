@@ -28,8 +28,12 @@ function progress(started: number): (s: LoadSummary) => void {
 function printSummary(s: LoadSummary, seconds: number): void {
   const c = s.collections;
   const i = s.items;
-  console.log(`Collections: ${c.inserted} loaded, ${c.updated} updated, ${c.rejected} rejected`);
-  console.log(`Items:       ${i.inserted} loaded, ${i.updated} updated, ${i.rejected} rejected  (${seconds.toFixed(1)} s)`);
+  const n = (x: number) => x.toLocaleString('en');
+  const rate = Math.round((i.inserted + i.updated + i.rejected) / Math.max(0.001, seconds));
+  console.log(`Collections: ${n(c.inserted)} loaded, ${n(c.updated)} updated, ${n(c.rejected)} rejected`);
+  console.log(
+    `Items:       ${n(i.inserted)} loaded, ${n(i.updated)} updated, ${n(i.rejected)} rejected in ${seconds.toFixed(1)} s (${n(rate)} items/s)`,
+  );
   const notes = Object.entries(s.notes).sort((a, b) => b[1] - a[1]);
   if (notes.length) console.log('Changes made while loading:');
   for (const [text, n] of notes.slice(0, 20)) console.log(`  ${String(n).padStart(6)} × ${text}`);
