@@ -37,6 +37,12 @@ export interface S3Options {
 // encodeURIComponent leaves these; SigV4's canonical URI (RFC 3986) does not.
 const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
+/** The Content-Length of an answer as a byte count, or undefined when missing or not a non-negative integer. */
+function contentLength(res: Response): number | undefined {
+  const v = res.headers.get('content-length');
+  return v !== null && /^\d{1,15}$/.test(v) ? Number(v) : undefined;
+}
+
 /** An S3 bucket (and prefix) holding asset objects (module comment). */
 export class S3AssetStore implements AssetStore {
   readonly kind = 's3' as const;
@@ -81,7 +87,9 @@ export class S3AssetStore implements AssetStore {
     const res = await this.#send('HEAD', key);
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw await this.#failure('HEAD', key, res);
-    return this.#meta(res, Number(res.headers.get('content-length')));
+    const size = contentLength(res);
+    if (size === undefined) throw await this.#failure('HEAD', key, res, 'an answer without a Content-Length');
+    return this.#meta(res, size);
   }
 
   async read(key: string, range?: ByteRange): Promise<AssetRead> {
@@ -142,7 +150,12 @@ export class S3AssetStore implements AssetStore {
     }
     if (res.status === 200) {
       // No range asked, or a server that ignores ranges: the whole object (HTTP allows that answer).
-      const size = Number(res.headers.get('content-length'));
+      const size = contentLength(res);
+      // Without a length the route cannot answer correctly (nor say what it sends): a store fault, not a NaN header.
+      if (size === undefined) {
+        await res.body?.cancel();
+        throw await this.#failure('GET', key, res, 'a 200 without a Content-Length');
+      }
       return { status: 'ok', meta: this.#meta(res, size), length: size, body: nodeStream(res) };
     }
     if (res.status !== 206 || !range) throw await this.#failure('GET', key, res);
