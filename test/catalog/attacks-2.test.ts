@@ -22,40 +22,10 @@ import type { Storage } from '../../src/storage/types.js';
 import { bearer, request, tokenFor } from '../helpers/http.js';
 import { createOrg } from '../helpers/orgs.js';
 import { createTestDatabase, startServer, stores, type TestServer } from '../helpers/server.js';
+import { stacCollection, stacItem } from '../helpers/stac-fixtures.js';
 
-const collection = (id: string, extra: Record<string, unknown> = {}) => ({
-  type: 'Collection',
-  stac_version: '1.1.0',
-  id,
-  description: id,
-  license: 'proprietary',
-  links: [],
-  extent: { spatial: { bbox: [[-180, -90, 180, 90]] }, temporal: { interval: [['2024-01-01T00:00:00Z', null]] } },
-  ...extra,
-});
-
-const item = (coll: string, id: string, x: number, props: Record<string, unknown> = {}) => ({
-  type: 'Feature',
-  stac_version: '1.1.0',
-  id,
-  collection: coll,
-  geometry: {
-    type: 'Polygon',
-    coordinates: [
-      [
-        [x, 0],
-        [x + 1, 0],
-        [x + 1, 1],
-        [x, 1],
-        [x, 0],
-      ],
-    ],
-  },
-  bbox: [x, 0, x + 1, 1],
-  properties: { datetime: '2024-03-01T10:00:00Z', ...props },
-  links: [],
-  assets: {},
-});
+const collection = stacCollection;
+const item = stacItem;
 
 /** JSON text of `{"x":{"x":…1…}}`, `depth` objects deep (written as text: building it as an object would recurse). */
 const deepJson = (depth: number) => '{"x":'.repeat(depth) + '1' + '}'.repeat(depth);

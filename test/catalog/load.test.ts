@@ -14,39 +14,10 @@ import { SqliteStorage } from '../../src/storage/sqlite/index.js';
 import { PostgresStorage } from '../../src/storage/postgres/index.js';
 import type { Storage } from '../../src/storage/types.js';
 import { createTestDatabase, stores } from '../helpers/server.js';
+import { stacCollection, stacItem } from '../helpers/stac-fixtures.js';
 
-const collection = (id: string) => ({
-  type: 'Collection',
-  stac_version: '1.1.0',
-  id,
-  description: id,
-  license: 'proprietary',
-  links: [],
-  extent: { spatial: { bbox: [[-180, -90, 180, 90]] }, temporal: { interval: [['2024-01-01T00:00:00Z', null]] } },
-});
-
-const item = (coll: string, id: string, x: number, datetime = '2024-03-01T10:00:00Z') => ({
-  type: 'Feature',
-  stac_version: '1.1.0',
-  id,
-  collection: coll,
-  geometry: {
-    type: 'Polygon',
-    coordinates: [
-      [
-        [x, 0],
-        [x + 1, 0],
-        [x + 1, 1],
-        [x, 1],
-        [x, 0],
-      ],
-    ],
-  },
-  bbox: [x, 0, x + 1, 1],
-  properties: { datetime },
-  links: [],
-  assets: {},
-});
+const collection = (id: string) => stacCollection(id);
+const item = (coll: string, id: string, x: number, datetime = '2024-03-01T10:00:00Z') => stacItem(coll, id, x, { datetime });
 
 /** 40 lines: collection a, items of a with three bad ones, an item of b before b exists, then b and its items. */
 function lines(): string[] {
