@@ -167,7 +167,10 @@ function dropStructuralLinks(doc: Json, notes: string[]): void {
   if (!Array.isArray(doc.links)) return;
   const kept = doc.links.filter((l: unknown) => !(isObject(l) && typeof l.rel === 'string' && STRUCTURAL_RELS.has(l.rel)));
   const removed = doc.links.length - kept.length;
-  if (removed) notes.push(`removed ${removed} structural link(s) (${[...STRUCTURAL_RELS].join(', ')}): Skyport serves its own (expected, not a fault)`);
+  if (removed)
+    notes.push(
+      `removed ${removed} structural link(s) (${[...STRUCTURAL_RELS].join(', ')}): Skyport serves its own (expected, not a fault)`,
+    );
   doc.links = kept;
 }
 
