@@ -67,6 +67,16 @@ describe('skyport login / token / whoami', () => {
     assert.ok(list.some((c: any) => c.id === 'skyport-lst' && c.type === 'Collection'));
   });
 
+  it('logins run at the same time keep every profile (no lost read-modify-write)', async () => {
+    const names = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8'];
+    const runs = await Promise.all(names.map((n) => skyport(['login', '--creds', creds, '--profile', n], env)));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    const file = path.join(home, 'config', 'skyport', 'profiles.json');
+    const saved = Object.keys(JSON.parse(readFileSync(file, 'utf8')));
+    for (const n of names) assert.ok(saved.includes(n), `${n} in ${saved.join(',')}`);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+  });
+
   it('a damaged profiles file is reported, not silently replaced', async () => {
     const file = path.join(home, 'config', 'skyport', 'profiles.json');
     const good = readFileSync(file, 'utf8');

@@ -7,7 +7,7 @@
  * Exit codes: 0 ok · 2 usage, local configuration or a request the server refused as malformed/unknown (4xx) ·
  * 3 credentials refused or not permitted · 4 server unreachable or unavailable, or a download that broke off.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -49,6 +49,38 @@ export class CustomerError extends Error {
 export function profilesFile(): string {
   const base = process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
   return path.join(base, 'skyport', 'profiles.json');
+}
+
+/**
+ * Adds or replaces one profile. Two logins at once (two terminals, a script running several) must not lose
+ * each other's profile: the read-modify-write runs under an exclusive lock file, and the new file replaces
+ * the old by rename (a reader never sees half a file). A lock older than 10 s is a crashed writer's: taken over.
+ * Throws UsageError when the lock cannot be had within 5 s.
+ */
+async function saveProfile(name: string, p: Profile): Promise<void> {
+  const file = profilesFile();
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const lock = `${file}.lock`;
+  for (let waited = 0; ; waited += 20) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 10_000) rmSync(lock, { force: true });
+      else if (waited > 5_000) throw new UsageError(`${lock} is held by another skyport login; try again`);
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  try {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ ...readProfiles(), [name]: p }, null, 2) + '\n', { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, file);
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }
 
 /** The stored profiles; none when the file does not exist. A damaged file is an error, never silently replaced. */
@@ -480,10 +512,7 @@ export function customerCommands(program: Command): void {
         token_url: tokenUrl,
         ...(file.audience ? { audience: file.audience } : {}),
       };
-      const all = { ...readProfiles(), [opts.profile]: p };
-      mkdirSync(path.dirname(profilesFile()), { recursive: true, mode: 0o700 });
-      writeFileSync(profilesFile(), JSON.stringify(all, null, 2) + '\n', { mode: 0o600 });
-      chmodSync(profilesFile(), 0o600);
+      await saveProfile(opts.profile, p);
       const cl = claims(jwt);
       console.log(
         `Logged in as ${p.client_id} (${String(cl.root_scope)} root scope, organization ${String(cl.org_id)}); profile "${opts.profile}" in ${profilesFile()}`,
