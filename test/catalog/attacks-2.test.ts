@@ -16,12 +16,9 @@ import { loadStac } from '../../src/catalog/load.js';
 import { isSafeAssetKey, UnsafeAssetKey } from '../../src/storage/assets/keys.js';
 import { parseRangeHeader } from '../../src/storage/assets/range.js';
 import { S3AssetStore } from '../../src/storage/assets/s3.js';
-import { PostgresStorage } from '../../src/storage/postgres/index.js';
-import { SqliteStorage } from '../../src/storage/sqlite/index.js';
-import type { Storage } from '../../src/storage/types.js';
 import { bearer, request, tokenFor } from '../helpers/http.js';
 import { createOrg } from '../helpers/orgs.js';
-import { createTestDatabase, startServer, stores, type TestServer } from '../helpers/server.js';
+import { startServer, stores, type TestServer, openTestStore } from '../helpers/server.js';
 import { stacCollection, stacItem } from '../helpers/stac-fixtures.js';
 
 const collection = stacCollection;
@@ -196,17 +193,7 @@ for (const store of await stores()) {
   });
 }
 
-async function openStore(kind: 'sqlite' | 'postgres', dir: string): Promise<{ s: Storage; cleanup: () => Promise<void> }> {
-  if (kind === 'sqlite') {
-    const s = new SqliteStorage(path.join(dir, `${Math.random().toString(36).slice(2)}.sqlite`));
-    await s.migrate();
-    return { s, cleanup: () => s.close() };
-  }
-  const db = await createTestDatabase();
-  const s = new PostgresStorage(db.url);
-  await s.migrate();
-  return { s, cleanup: async () => (await s.close(), await db.drop()) };
-}
+const openStore = openTestStore;
 
 for (const kind of await stores()) {
   describe(`bulk load attacks (${kind})`, () => {

@@ -10,10 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadStac, type LoadSummary } from '../../src/catalog/load.js';
-import { SqliteStorage } from '../../src/storage/sqlite/index.js';
-import { PostgresStorage } from '../../src/storage/postgres/index.js';
 import type { Storage } from '../../src/storage/types.js';
-import { createTestDatabase, stores } from '../helpers/server.js';
+import { stores, openTestStore } from '../helpers/server.js';
 import { stacCollection, stacItem } from '../helpers/stac-fixtures.js';
 
 const collection = (id: string) => stacCollection(id);
@@ -34,17 +32,7 @@ function lines(): string[] {
   return out;
 }
 
-async function open(kind: 'sqlite' | 'postgres', dir: string): Promise<{ s: Storage; cleanup: () => Promise<void> }> {
-  if (kind === 'sqlite') {
-    const s = new SqliteStorage(path.join(dir, `${Math.random().toString(36).slice(2)}.sqlite`));
-    await s.migrate();
-    return { s, cleanup: () => s.close() };
-  }
-  const db = await createTestDatabase();
-  const s = new PostgresStorage(db.url);
-  await s.migrate();
-  return { s, cleanup: async () => (await s.close(), await db.drop()) };
-}
+const open = openTestStore;
 
 async function storedIds(s: Storage): Promise<string[]> {
   const out: string[] = [];

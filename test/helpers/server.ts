@@ -12,6 +12,9 @@ import { bootstrapDemo, type CredentialsFile } from '../../src/bootstrap.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createSkyport, type Skyport } from '../../src/main.js';
 import type { RootScope } from '../../src/access/permissions.js';
+import { SqliteStorage } from '../../src/storage/sqlite/index.js';
+import { PostgresStorage } from '../../src/storage/postgres/index.js';
+import type { Storage } from '../../src/storage/types.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -142,4 +145,20 @@ export async function freePort(): Promise<number> {
 /** The stores a shared suite runs on: SQLite always, PostgreSQL when reachable (always in CI). */
 export async function stores(): Promise<StoreKind[]> {
   return (await postgresAvailable()) ? ['sqlite', 'postgres'] : ['sqlite'];
+}
+
+/**
+ * A migrated store of `kind` for storage-level tests: SQLite in a new file under `dir`, PostgreSQL in a new
+ * throwaway database. `cleanup` closes it (and drops the database).
+ */
+export async function openTestStore(kind: StoreKind, dir: string): Promise<{ s: Storage; cleanup: () => Promise<void> }> {
+  if (kind === 'sqlite') {
+    const s = new SqliteStorage(path.join(dir, `${Math.random().toString(36).slice(2)}.sqlite`));
+    await s.migrate();
+    return { s, cleanup: () => s.close() };
+  }
+  const db = await createTestDatabase();
+  const s = new PostgresStorage(db.url);
+  await s.migrate();
+  return { s, cleanup: async () => (await s.close(), await db.drop()) };
 }
