@@ -5,7 +5,7 @@
  * Collections are passed back untouched: they are written on the main thread, in input order.
  */
 import { IngestError, normalizeItem } from './ingest.js';
-import { itemRow, type ItemRow } from '../storage/catalog/rows.js';
+import { itemRow, itemRowCopy, type StoreItemRow } from '../storage/catalog/rows.js';
 import { QueryError } from '../storage/types.js';
 
 /** One input object: an already parsed `value`, or the `text` of an NDJSON line, and where it came from. */
@@ -19,9 +19,15 @@ export interface RawInput {
 
 /** What the step made of one object (a container yields one outcome per member). */
 export type StepOutcome =
-  | { t: 'item'; source: string; row: ItemRow; notes: string[] }
+  | { t: 'item'; source: string; row: StoreItemRow; notes: string[] }
   | { t: 'collection'; source: string; value: Record<string, unknown> }
   | { t: 'reject'; source: string; id: string | null; field: string; reason: string };
+
+/**
+ * How item rows leave the step: `fields` (an ItemRow, both stores) or `copy` (PostgreSQL's bulk encoding, made
+ * here: the main thread only concatenates bytes, and one buffer per chunk crosses the thread boundary).
+ */
+export type RowFormat = 'fields' | 'copy';
 
 /** Arrays inside arrays are expanded this deep; deeper ones are single (rejected) objects, not a stack overflow. */
 const MAX_ARRAY_NESTING = 3;
@@ -68,7 +74,7 @@ function single(value: unknown, source: string): RawInput {
   return { source, refused: { field: '$', reason: `nested too deeply (more than ${MAX_NESTING} levels)` } };
 }
 
-function itemOutcome(value: unknown, source: string): StepOutcome {
+function itemOutcome(value: unknown, source: string, format: RowFormat): StepOutcome {
   const v = value as Record<string, unknown> | null;
   const id = v && typeof v === 'object' && typeof v.id === 'string' ? v.id : null;
   if (v && typeof v === 'object' && v.type === 'Collection') return { t: 'collection', source, value: v };
@@ -76,7 +82,8 @@ function itemOutcome(value: unknown, source: string): StepOutcome {
     const { item, notes } = normalizeItem(v, { owned: true });
     const collection = item.collection;
     if (typeof collection !== 'string') throw new IngestError('collection', 'the item names no collection');
-    const row = itemRow({ collection, id: item.id, item: item as unknown as Record<string, unknown> });
+    const fields = itemRow({ collection, id: item.id, item: item as unknown as Record<string, unknown> });
+    const row = format === 'copy' ? { collection, id: item.id, line: itemRowCopy(fields) as unknown as Uint8Array } : fields;
     return { t: 'item', source, row, notes };
   } catch (e) {
     if (e instanceof IngestError) return { t: 'reject', source, id, field: e.field, reason: e.reason };
@@ -86,10 +93,10 @@ function itemOutcome(value: unknown, source: string): StepOutcome {
 }
 
 /**
- * Runs the step over `inputs` in order. Throws only on a programming error (never for bad input:
+ * Runs the step over `inputs` in order, rows in `format`. Throws only on a programming error (never for bad input:
  * unparseable lines and invalid objects come back as `reject` outcomes).
  */
-export function runLoadStep(inputs: RawInput[]): StepOutcome[] {
+export function runLoadStep(inputs: RawInput[], format: RowFormat = 'fields'): StepOutcome[] {
   const out: StepOutcome[] = [];
   for (const x of inputs) {
     if (x.refused) {
@@ -107,9 +114,35 @@ export function runLoadStep(inputs: RawInput[]): StepOutcome[] {
     }
     for (const member of expand(value, x.source)) {
       out.push(
-        member.refused ? { t: 'reject', source: member.source, id: null, ...member.refused } : itemOutcome(member.value, member.source),
+        member.refused
+          ? { t: 'reject', source: member.source, id: null, ...member.refused }
+          : itemOutcome(member.value, member.source, format),
       );
     }
   }
+  if (format === 'copy') packLines(out);
   return out;
+}
+
+/**
+ * Replaces the COPY text of each row by its UTF-8 bytes, all in one ArrayBuffer (`transferList` hands it to the
+ * main thread without a copy; there a batch is concatenated as bytes, not as a 13 MB string to re-encode).
+ */
+function packLines(outcomes: StepOutcome[]): void {
+  const rows = outcomes.flatMap((o) => (o.t === 'item' ? [o.row as unknown as { line: Uint8Array | string }] : []));
+  let total = 0;
+  for (const r of rows) total += Buffer.byteLength(r.line as string);
+  const buf = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  for (const r of rows) {
+    const n = buf.write(r.line as string, at);
+    r.line = buf.subarray(at, at + n);
+    at += n;
+  }
+}
+
+/** The buffers to transfer with `outcomes` (see packJson). */
+export function transferList(outcomes: StepOutcome[]): ArrayBuffer[] {
+  for (const o of outcomes) if (o.t === 'item' && 'line' in o.row) return [o.row.line.buffer as ArrayBuffer];
+  return [];
 }

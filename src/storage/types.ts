@@ -8,7 +8,7 @@
  */
 import type { ClientScope, Permission } from '../access/permissions.js';
 import type { Cql2Expr } from '../catalog/cql2/ast.js';
-import type { ItemRow } from './catalog/rows.js';
+import type { StoreItemRow } from './catalog/rows.js';
 import type { TaskingStorage } from './tasking.js';
 
 export interface Organization {
@@ -239,9 +239,10 @@ export interface Storage extends TaskingStorage {
   upsertItems(items: ItemRecord[]): Promise<{ inserted: number; updated: number }>;
   /**
    * `upsertItems` for rows already computed by `itemRow` (storage/catalog/rows.ts) — the bulk loader
-   * computes them off the main thread. Same transaction, errors and result.
+   * computes them off the main thread. Same transaction, errors and result. Rows pre-encoded by
+   * `itemRowCopy` are accepted where `kind` is 'postgres' (its bulk format); elsewhere they are a TypeError.
    */
-  upsertItemRows(rows: ItemRow[]): Promise<{ inserted: number; updated: number }>;
+  upsertItemRows(rows: StoreItemRow[]): Promise<{ inserted: number; updated: number }>;
   /** One item whatever its collection's access (operator and platform use: transactions); undefined when missing. */
   getItem(collectionId: string, itemId: string): Promise<ItemRecord | undefined>;
   /** One item if its collection is entitled to the organization (else undefined: the same answer as missing). */

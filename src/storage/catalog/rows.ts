@@ -74,6 +74,8 @@ export function itemRow(r: ItemRecord): ItemRow {
       throw new QueryError('item geometry is not a valid GeoJSON geometry');
     }
   }
+  const geometryJson = geometry ? JSON.stringify(geometry) : null;
+  const propertiesJson = JSON.stringify(props);
   return {
     collection: r.collection,
     id: r.id,
@@ -82,9 +84,61 @@ export function itemRow(r: ItemRecord): ItemRow {
     dtEnd: Math.max(start, end),
     cloudCover: typeof cc === 'number' && Number.isFinite(cc) ? cc : null,
     bbox: geometry ? geometryBbox(geometry) : null,
-    geometry: geometry ? JSON.stringify(geometry) : null,
+    geometry: geometryJson,
     simple,
-    properties: JSON.stringify(props),
-    content: JSON.stringify(r.item),
+    properties: propertiesJson,
+    content: contentJson(r.item, propertiesJson, geometry === r.item.geometry ? (geometryJson ?? 'null') : undefined),
   };
+}
+
+/**
+ * `JSON.stringify(item)` with the properties (and the geometry, when given) already stringified: the same
+ * text, key order kept, without serializing the two largest members twice (a tenth of a bulk load's time).
+ */
+function contentJson(item: Record<string, unknown>, properties: string, geometry: string | undefined): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(item)) {
+    const text =
+      k === 'properties' && v !== undefined ? properties : k === 'geometry' && geometry !== undefined ? geometry : JSON.stringify(v);
+    if (text !== undefined) parts.push(`${JSON.stringify(k)}:${text}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/**
+ * A row encoded by `itemRowCopy` (PostgreSQL's bulk format: a COPY text line) as UTF-8 bytes — the bulk
+ * loader's workers hand them over without a copy, and they go to the server as they are — with the key the
+ * loader orders writes by.
+ */
+export interface CopyItemRow {
+  collection: string;
+  id: string;
+  line: Uint8Array;
+}
+
+/** What `Storage.upsertItemRows` takes: rows of fields (both stores) or COPY lines (PostgreSQL only). */
+export type StoreItemRow = ItemRow | CopyItemRow;
+
+/** A number as COPY text (non-finite → NULL, as JSON would write null). */
+const num = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? String(x) : '\\N');
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * A value as COPY text (PostgreSQL COPY, "File Formats": backslash, tab, newline and carriage return are
+ * escaped). JSON text holds no raw control characters, so in an item only its backslashes change. A NUL
+ * cannot be written: the server refuses the line (and the loader then the item alone).
+ */
+const copyText = (s: string) => (/[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : s);
+
+/**
+ * One row as a line of PostgreSQL's bulk COPY (text format, tab-separated, newline-terminated), in the column
+ * order of its staging table (storage/postgres/catalog.ts). Pure, so the bulk loader runs it in its workers.
+ */
+export function itemRowCopy(r: ItemRow): string {
+  const [x0, y0, x1, y1] = r.bbox ?? [null, null, null, null];
+  const g = r.geometry === null ? '\\N' : copyText(r.geometry);
+  const fields = [copyText(r.collection), copyText(r.id), num(r.dt), num(r.dtStart), num(r.dtEnd), num(r.cloudCover)];
+  fields.push(num(x0), num(y0), num(x1), num(y1), g, r.simple ? 't' : 'f', copyText(r.properties), copyText(r.content));
+  return `${fields.join('\t')}\n`;
 }

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import * as catalog from './catalog.js';
 import * as tasking from './tasking.js';
-import type { ItemRow } from '../catalog/rows.js';
+import type { StoreItemRow } from '../catalog/rows.js';
 import { auditFromRow, clientFromRow, collectionFromRow, keyFromRow, revocationFromRow, secretsByClient } from '../rows.js';
 import {
   ConflictError,
@@ -321,7 +321,8 @@ export class PostgresStorage implements Storage {
     return r && collectionFromRow(r);
   }
   async deleteCollection(id: string): Promise<boolean> {
-    return ((await this.pool.query('DELETE FROM collections WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    if (catalog.hasNul(id)) return false;
+    return catalog.deleteCollection(this.pool, id);
   }
   async revokeCollection(collectionId: string, orgId: string): Promise<boolean> {
     const r = await this.pool.query('DELETE FROM collection_grants WHERE collection_id = $1 AND org_id = $2', [collectionId, orgId]);
@@ -333,7 +334,7 @@ export class PostgresStorage implements Storage {
   async upsertItems(items: ItemRecord[]): Promise<{ inserted: number; updated: number }> {
     return catalog.upsertItems(this.pool, items);
   }
-  async upsertItemRows(rows: ItemRow[]): Promise<{ inserted: number; updated: number }> {
+  async upsertItemRows(rows: StoreItemRow[]): Promise<{ inserted: number; updated: number }> {
     return catalog.upsertItemRows(this.pool, rows);
   }
   async getItem(collectionId: string, itemId: string): Promise<ItemRecord | undefined> {

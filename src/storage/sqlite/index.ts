@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteCatalog, registerGeometryFunctions } from './catalog.js';
-import type { ItemRow } from '../catalog/rows.js';
+import type { ItemRow, StoreItemRow } from '../catalog/rows.js';
 import { SqliteTasking } from './tasking.js';
 import { auditFromRow, clientFromRow, collectionFromRow, keyFromRow, revocationFromRow, secretsByClient } from '../rows.js';
 import {
@@ -383,8 +383,9 @@ export class SqliteStorage implements Storage {
   async upsertItems(items: ItemRecord[]): Promise<{ inserted: number; updated: number }> {
     return this.catalog.upsertItems(items);
   }
-  async upsertItemRows(rows: ItemRow[]): Promise<{ inserted: number; updated: number }> {
-    return this.catalog.upsertItemRows(rows);
+  async upsertItemRows(rows: StoreItemRow[]): Promise<{ inserted: number; updated: number }> {
+    if (rows.some((r) => 'line' in r)) throw new TypeError('the embedded store takes item rows of fields, not COPY lines');
+    return this.catalog.upsertItemRows(rows as ItemRow[]);
   }
   async getItem(collectionId: string, itemId: string): Promise<ItemRecord | undefined> {
     const r = this.q('SELECT content FROM items WHERE collection_id = ? AND id = ?').get(collectionId, itemId) as Row | undefined;
