@@ -287,13 +287,20 @@ function checkMemberNames(v: unknown, path: string, depth = 0): void {
     if (LONE_SURROGATE.test(v)) throw new IngestError(path || '$', 'holds a lone UTF-16 surrogate (not valid Unicode)');
     return;
   }
-  if (Array.isArray(v)) return v.forEach((x, n) => checkMemberNames(x, `${path}[${n}]`, depth + 1));
+  // Paths are built only on the way to a string or a container (numbers, the bulk of a footprint, need none).
+  const needsVisit = (x: unknown) => typeof x === 'string' || (x !== null && typeof x === 'object');
+  if (Array.isArray(v)) {
+    for (let n = 0; n < v.length; n++) if (needsVisit(v[n])) checkMemberNames(v[n], `${path}[${n}]`, depth + 1);
+    return;
+  }
   if (!v || typeof v !== 'object') return;
   for (const k of Object.keys(v)) {
-    const here = path ? `${path}.${k}` : k;
-    if (k === '__proto__') throw new IngestError(here, 'a member named __proto__ is not accepted');
-    if (LONE_SURROGATE.test(k)) throw new IngestError(here, 'the member name holds a lone UTF-16 surrogate (not valid Unicode)');
-    checkMemberNames((v as Record<string, unknown>)[k], here, depth + 1);
+    if (k === '__proto__') throw new IngestError(path ? `${path}.${k}` : k, 'a member named __proto__ is not accepted');
+    if (LONE_SURROGATE.test(k)) {
+      throw new IngestError(path ? `${path}.${k}` : k, 'the member name holds a lone UTF-16 surrogate (not valid Unicode)');
+    }
+    const x = (v as Record<string, unknown>)[k];
+    if (needsVisit(x)) checkMemberNames(x, path ? `${path}.${k}` : k, depth + 1);
   }
 }
 

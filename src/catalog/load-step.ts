@@ -55,29 +55,33 @@ function tooDeep(value: unknown): boolean {
  * Expands containers (FeatureCollection, arrays, `{collections}`) into single STAC objects with their
  * sources; an object nested too deeply comes out `refused`, without its value.
  */
-export function* expand(value: unknown, source: string, depth = 0): Generator<RawInput> {
+export function* expand(value: unknown, source: string, depth = 0, checkDepth = true): Generator<RawInput> {
   const v = value as Record<string, unknown> | unknown[] | null;
   if (Array.isArray(v) && depth < MAX_ARRAY_NESTING) {
-    for (let n = 0; n < v.length; n++) yield* expand(v[n], `${source}[${n}]`, depth + 1);
+    for (let n = 0; n < v.length; n++) yield* expand(v[n], `${source}[${n}]`, depth + 1, checkDepth);
   } else if (v && !Array.isArray(v) && typeof v === 'object' && v.type === 'FeatureCollection' && Array.isArray(v.features)) {
     const features = v.features as unknown[];
-    for (let n = 0; n < features.length; n++) yield single(features[n], `${source} features[${n}]`);
+    for (let n = 0; n < features.length; n++) yield single(features[n], `${source} features[${n}]`, checkDepth);
   } else if (v && !Array.isArray(v) && typeof v === 'object' && !('type' in v) && Array.isArray(v.collections)) {
     const list = (v as { collections: unknown[] }).collections;
-    for (let n = 0; n < list.length; n++) yield single(list[n], `${source} collections[${n}]`);
-  } else yield single(value, source);
+    for (let n = 0; n < list.length; n++) yield single(list[n], `${source} collections[${n}]`, checkDepth);
+  } else yield single(value, source, checkDepth);
 }
 
 /** One STAC object of a container, or its refusal when it is nested too deeply to be handed on. */
-function single(value: unknown, source: string): RawInput {
-  if (!tooDeep(value)) return { value, source };
+function single(value: unknown, source: string, checkDepth: boolean): RawInput {
+  if (!checkDepth || !tooDeep(value)) return { value, source };
   return { source, refused: { field: '$', reason: `nested too deeply (more than ${MAX_NESTING} levels)` } };
 }
 
 function itemOutcome(value: unknown, source: string, format: RowFormat): StepOutcome {
   const v = value as Record<string, unknown> | null;
   const id = v && typeof v === 'object' && typeof v.id === 'string' ? v.id : null;
-  if (v && typeof v === 'object' && v.type === 'Collection') return { t: 'collection', source, value: v };
+  if (v && typeof v === 'object' && v.type === 'Collection') {
+    // A collection goes back to the main thread as it is: too deep, it would overflow the structured clone.
+    if (tooDeep(v)) return { t: 'reject', source, id, field: '$', reason: `nested too deeply (more than ${MAX_NESTING} levels)` };
+    return { t: 'collection', source, value: v };
+  }
   try {
     const { item, notes } = normalizeItem(v, { owned: true });
     const collection = item.collection;
@@ -112,7 +116,8 @@ export function runLoadStep(inputs: RawInput[], format: RowFormat = 'fields'): S
         continue;
       }
     }
-    for (const member of expand(value, x.source)) {
+    // Items leave as rows of strings (ingest refuses deep nesting itself); collections are checked in itemOutcome.
+    for (const member of expand(value, x.source, 0, false)) {
       out.push(
         member.refused
           ? { t: 'reject', source: member.source, id: null, ...member.refused }

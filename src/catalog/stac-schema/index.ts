@@ -94,9 +94,11 @@ const API_SCHEMA: Record<'item-collection' | 'landing' | 'conformance' | 'collec
 
 // RFC 3987 IRIs: ajv-formats knows only ASCII URIs. An IRI is a URI whose unreserved characters may be
 // non-ASCII, so the checks below accept any character but controls, space and RFC 3987's excluded ones.
-const IRI_EXCLUDED = /[\s<>"{}|\\^`]/u;
+// One regular expression (spreading each IRI into characters was a tenth of a bulk load's validation).
+// eslint-disable-next-line no-control-regex
+const IRI_EXCLUDED = /[\s<>"{}|\\^`\x00-\x1f\x7f]/u;
 const IRI_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
-const iriChars = (s: string) => !IRI_EXCLUDED.test(s) && ![...s].some((c) => c.charCodeAt(0) < 0x20 || c === '\x7f');
+const iriChars = (s: string) => !IRI_EXCLUDED.test(s);
 
 let ajvInstance: Ajv | undefined;
 const compiled = new Map<string, ValidateFunction>();
