@@ -21,7 +21,7 @@ export interface RawInput {
 export type StepOutcome =
   | { t: 'item'; source: string; row: StoreItemRow; notes: string[] }
   | { t: 'collection'; source: string; value: Record<string, unknown> }
-  | { t: 'reject'; source: string; id: string | null; field: string; reason: string };
+  | { t: 'reject'; source: string; id: string | null; field: string; reason: string; collection?: true };
 
 /**
  * How item rows leave the step: `fields` (an ItemRow, both stores) or `copy` (PostgreSQL's bulk encoding, made
@@ -79,7 +79,8 @@ function itemOutcome(value: unknown, source: string, format: RowFormat): StepOut
   const id = v && typeof v === 'object' && typeof v.id === 'string' ? v.id : null;
   if (v && typeof v === 'object' && v.type === 'Collection') {
     // A collection goes back to the main thread as it is: too deep, it would overflow the structured clone.
-    if (tooDeep(v)) return { t: 'reject', source, id, field: '$', reason: `nested too deeply (more than ${MAX_NESTING} levels)` };
+    if (tooDeep(v))
+      return { t: 'reject', source, id, field: '$', reason: `nested too deeply (more than ${MAX_NESTING} levels)`, collection: true };
     return { t: 'collection', source, value: v };
   }
   try {

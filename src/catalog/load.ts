@@ -263,7 +263,7 @@ export async function loadStac(
   // Outcomes are consumed strictly in input order, whichever thread produced them.
   const consume = async (outcomes: StepOutcome[]) => {
     for (const o of outcomes) {
-      if (o.t === 'reject') reject('items', o.source, o.id, o.field, o.reason);
+      if (o.t === 'reject') reject(o.collection ? 'collections' : 'items', o.source, o.id, o.field, o.reason);
       else if (o.t === 'collection') await upsertCollection(o.value, o.source);
       else if (!(await collectionExists(o.row.collection))) {
         reject('items', o.source, o.row.id, 'collection', `collection ${JSON.stringify(o.row.collection)} does not exist (load it first)`);

@@ -116,3 +116,36 @@ describe('SQLite upgrade from schema 5', () => {
     }
   });
 });
+
+describe('SQLite page size', () => {
+  it('a new file gets 8 KiB pages; a file made with 4 KiB pages keeps them and migrates', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'skyport-pages-'));
+    try {
+      const fresh = new SqliteStorage(path.join(dir, 'new.sqlite'));
+      await fresh.migrate();
+      await fresh.close();
+      const read = (f: string) => {
+        const db = new Database(path.join(dir, f), { readonly: true });
+        try {
+          return db.pragma('page_size', { simple: true });
+        } finally {
+          db.close();
+        }
+      };
+      assert.equal(read('new.sqlite'), 8192);
+      const old = new Database(path.join(dir, 'old.sqlite'));
+      old.pragma('page_size = 4096');
+      old.pragma('journal_mode = WAL');
+      old.exec('CREATE TABLE t (x)');
+      old.close();
+      const s = new SqliteStorage(path.join(dir, 'old.sqlite'));
+      await s.migrate();
+      await s.upsertCollection({ id: 'c', access: 'open', ownerOrgId: null, body: { id: 'c' }, updatedAt: 1 });
+      assert.equal((await s.getCollection('c'))?.id, 'c');
+      await s.close();
+      assert.equal(read('old.sqlite'), 4096);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
