@@ -154,5 +154,56 @@ for (const kind of await stores()) {
         await cleanup();
       }
     });
+
+    it('an item given twice in one batch is stored as its last version, in one write of the batch', async () => {
+      const { s, cleanup } = await open(kind, dir);
+      try {
+        const twice: object[] = [collection('a'), item('a', 'dup', 1), ...[2, 3, 4].map((n) => item('a', `i-${n}`, n))];
+        twice.push(titled(item('a', 'dup', 1), 'second'));
+        const f = path.join(dir, 'twice.json');
+        writeFileSync(f, JSON.stringify(twice));
+        const writes = countWrites(s);
+        const summary = await loadStac(s, [f], { workers: 0 });
+        assert.deepEqual(summary.items, { inserted: 4, updated: 1, rejected: 0 });
+        assert.equal(((await s.getItem('a', 'dup'))!.item.properties as { title?: string }).title, 'second');
+        assert.equal(writes(), 1);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    if (kind === 'postgres') {
+      it('one item the store refuses among 64 is found by halving the batch (13 writes, not 65) and rejected alone', async () => {
+        const { s, cleanup } = await open(kind, dir);
+        try {
+          // A NUL inside a property value passes STAC validation but has no jsonb form: PostgreSQL refuses the row.
+          const items: object[] = Array.from({ length: 64 }, (_, n) => item('a', `i-${n}`, n));
+          items[41] = titled(item('a', 'i-41', 41), 'nul \u0000 here');
+          const f = path.join(dir, 'one-bad.ndjson');
+          writeFileSync(f, [collection('a'), ...items].map((x) => JSON.stringify(x)).join('\n') + '\n');
+          const writes = countWrites(s);
+          const summary = await loadStac(s, [f], { workers: 0, batchSize: 64 });
+          assert.deepEqual(summary.items, { inserted: 63, updated: 0, rejected: 1 });
+          assert.equal(summary.rejections[0]!.id, 'i-41');
+          assert.match(summary.rejections[0]!.source, /:43$/);
+          assert.equal(writes(), 13, 'one batch write, then two per halving down to the single item (6 levels)');
+          assert.equal(await s.getItem('a', 'i-41'), undefined);
+          assert.ok(await s.getItem('a', 'i-63'));
+        } finally {
+          await cleanup();
+        }
+      });
+    }
   });
+}
+
+/** The item with a title added to its properties. */
+const titled = (x: { properties: object }, title: string) => ({ ...x, properties: { ...x.properties, title } });
+
+/** Counts the store's batch writes from now on (wraps `upsertItemRows`). */
+function countWrites(s: Storage): () => number {
+  let n = 0;
+  const write = s.upsertItemRows.bind(s);
+  s.upsertItemRows = (rows) => (n++, write(rows));
+  return () => n;
 }

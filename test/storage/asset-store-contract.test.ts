@@ -207,6 +207,16 @@ for (const adapter of adapters) {
         assert.equal((await bare.stat('tenant-a/assets/scene-1/data.tif'))?.size, size);
         assert.equal(await bare.stat('scene-1/data.tif'), undefined);
       });
+
+      it("a key within S3's 1,024 bytes alone but not under the prefix: refused on put, missing on read and stat", async () => {
+        const key = `${'k'.repeat(200)}/`.repeat(5) + 'x'.repeat(14); // 1,019 bytes; 1,035 under 'tenant-a/assets/'
+        assert.equal(Buffer.byteLength(key), 1019);
+        await assert.rejects(store.put(key, Buffer.from('x')), UnsafeAssetKey);
+        assert.deepEqual(await store.read(key), { status: 'missing' });
+        assert.equal(await store.stat(key), undefined);
+        await store.put(key.slice(0, -12), Buffer.from('x')); // 1,023 bytes under the prefix: fits
+        assert.equal((await store.stat(key.slice(0, -12)))?.size, 1);
+      });
     }
   });
 }

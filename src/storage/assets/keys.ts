@@ -14,11 +14,11 @@ export class UnsafeAssetKey extends Error {
 }
 
 /** S3's limit on key length, UTF-8 bytes; applied to every store so that keys move between them. */
-const MAX_KEY_BYTES = 1024;
+export const MAX_OBJECT_KEY_BYTES = 1024;
 
 /** Whether `key` is a safe relative asset path (module comment). */
 export function isSafeAssetKey(key: string): boolean {
-  if (key === '' || Buffer.byteLength(key) > MAX_KEY_BYTES) return false;
+  if (key === '' || Buffer.byteLength(key) > MAX_OBJECT_KEY_BYTES) return false;
   // eslint-disable-next-line no-control-regex
   if (/[\\\u0000-\u001f\u007f]/.test(key) || /\p{Cs}/u.test(key)) return false;
   return key.split('/').every((s) => s !== '' && !s.startsWith('.'));

@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { AwsClient } from 'aws4fetch';
 import { ConfigError } from '../../config.js';
-import { assertSafeAssetKey } from './keys.js';
+import { assertSafeAssetKey, MAX_OBJECT_KEY_BYTES, UnsafeAssetKey } from './keys.js';
 import { canSatisfy, rangeHeader, resolveRange } from './range.js';
 import { AssetStoreError, type AssetMeta, type AssetRead, type AssetStore, type ByteRange } from './types.js';
 
@@ -73,8 +73,19 @@ export class S3AssetStore implements AssetStore {
     return `${u.protocol}//${bucket}.${u.host}${u.pathname.replace(/\/$/, '')}/${objectPath}`;
   }
 
+  /**
+   * Whether `key` under the prefix stays within S3's 1,024 bytes. Keys are checked against that limit alone (they
+   * move between stores); under a prefix a longer one names no object that can exist.
+   */
+  #fits(key: string): boolean {
+    const { prefix } = this.#opts;
+    return Buffer.byteLength(prefix ? `${prefix}/${key}` : key) <= MAX_OBJECT_KEY_BYTES;
+  }
+
   async put(key: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
     assertSafeAssetKey(key);
+    if (!this.#fits(key))
+      throw new UnsafeAssetKey(`asset path too long under the prefix ${this.#opts.prefix}: ${JSON.stringify(key.slice(0, 200))}`);
     // A signed payload hash: S3 refuses a body that changed on the way.
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const res = await this.#send('PUT', key, { 'content-type': contentType, 'x-amz-content-sha256': sha256 }, bytes);
@@ -84,6 +95,7 @@ export class S3AssetStore implements AssetStore {
 
   async stat(key: string): Promise<AssetMeta | undefined> {
     assertSafeAssetKey(key);
+    if (!this.#fits(key)) return undefined;
     const res = await this.#send('HEAD', key);
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw await this.#failure('HEAD', key, res);
@@ -94,6 +106,7 @@ export class S3AssetStore implements AssetStore {
 
   async read(key: string, range?: ByteRange): Promise<AssetRead> {
     assertSafeAssetKey(key);
+    if (!this.#fits(key)) return { status: 'missing' };
     // S3 ignores a range that can select nothing (`5-2`) and answers whole; the route's answer is a 416.
     if (range && !canSatisfy(range)) return this.#unsatisfiable(key);
     const res = await this.#send('GET', key, range ? { range: rangeHeader(range) } : {});
