@@ -23,8 +23,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { killAllSync, stopAll, systemCpu } from './lib/procs.js';
+import { killAllSync, reportBackgroundCpu, stopAll } from './lib/procs.js';
 import { formatMeasurements, machineInfo } from './lib/report.js';
 import { loadCatalogConfig, type CatalogBenchConfig } from './catalog/config.js';
 import { generateDataset } from './catalog/dataset.js';
@@ -95,12 +94,7 @@ async function main(): Promise<number> {
       `throughput: ${cfg.catalogConnections} connections, ${cfg.warmupSeconds} s warm-up + ${cfg.runs} x ${cfg.seconds} s, median`,
   );
   console.log(`  Skyport on cpu ${cfg.serverCpu}, load generator on cpu ${cfg.loadCpu}, PostgreSQL and this process unpinned`);
-  const before = systemCpu();
-  await sleep(1000);
-  const background = (systemCpu().busy - before.busy) * 100;
-  console.log(
-    `  background CPU before start: ${background.toFixed(0)}% of one core${background > 10 ? ' (WARNING: machine not idle)' : ''}`,
-  );
+  const background = await reportBackgroundCpu();
 
   scratch = mkdtempSync(path.join(cfg.tmpDir ?? os.tmpdir(), 'skyport-catbench-'));
   const results: StoreResult[] = [];

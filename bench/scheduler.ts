@@ -24,9 +24,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchDatabase } from './catalog/stores.js';
-import { killAllSync, stopAll, systemCpu } from './lib/procs.js';
+import { killAllSync, reportBackgroundCpu, stopAll } from './lib/procs.js';
 import { machineInfo } from './lib/report.js';
 import { loadSchedulerConfig } from './scheduler/config.js';
 import {
@@ -89,12 +88,7 @@ async function main(): Promise<number> {
     `  server on cpu ${cfg.serverCpu}; ${pinned ? `this process (the process-mode scheduler) on cpu ${cfg.loadCpu}; ` : ''}` +
       `searches on cpu ${cfg.serverCpu} (process mode) or ${cfg.loadCpu} (embedded), away from the scheduler; PostgreSQL unpinned`,
   );
-  const before = systemCpu();
-  await sleep(1000);
-  const background = (systemCpu().busy - before.busy) * 100;
-  console.log(
-    `  background CPU before start: ${background.toFixed(0)}% of one core${background > 10 ? ' (WARNING: machine not idle)' : ''}`,
-  );
+  const background = await reportBackgroundCpu();
 
   scratch = mkdtempSync(path.join(cfg.tmpDir ?? os.tmpdir(), 'skyport-schedbench-'));
   const results: RunResult[] = [];

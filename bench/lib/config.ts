@@ -78,3 +78,30 @@ export function loadConfig(): BenchConfig {
     distBench,
   };
 }
+
+/**
+ * A numeric setting from the environment (`_` allowed as a digit separator: BENCH_ITEMS=1_000_000), `fallback`
+ * when unset; throws Error naming the variable when it is not a number >= `min` (an integer unless `integer` is false).
+ */
+export function envNumber(name: string, fallback: number, min: number, integer = true): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw.replace(/_/g, ''));
+  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value)))
+    throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'} >= ${min} (got ${JSON.stringify(raw)})`);
+  return value;
+}
+
+/** A comma-separated subset of `known` from the environment (all of them when unset), deduplicated; throws on unknown values. */
+export function envList<T extends string>(name: string, known: readonly T[]): T[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return [...known];
+  const out: T[] = [];
+  for (const item of raw.split(',').map((s) => s.trim().toLowerCase())) {
+    if (item === '') continue;
+    if (!(known as readonly string[]).includes(item))
+      throw new Error(`${name}: unknown value ${JSON.stringify(item)} (known: ${known.join(', ')})`);
+    if (!out.includes(item as T)) out.push(item as T);
+  }
+  return out;
+}

@@ -282,3 +282,17 @@ export function systemCpu(): SystemCpu {
 export function treeCpuSeconds(rootPid: number): number {
   return processTree(rootPid).reduce((sum, s) => sum + s.ticks, 0) / CLK_TCK;
 }
+
+/**
+ * Measures the machine's CPU use over one second before a benchmark starts and prints it (percent of one core),
+ * with a warning above 10 %: figures taken on a busy machine are not comparable. Returns the percentage.
+ */
+export async function reportBackgroundCpu(): Promise<number> {
+  const before = systemCpu();
+  await new Promise((r) => setTimeout(r, 1000));
+  const background = (systemCpu().busy - before.busy) * 100;
+  console.log(
+    `  background CPU before start: ${background.toFixed(0)}% of one core${background > 10 ? ' (WARNING: machine not idle)' : ''}`,
+  );
+  return background;
+}

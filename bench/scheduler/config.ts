@@ -1,6 +1,6 @@
 // Settings of the scheduler benchmark, all from the environment (no flags), on top of the shared
 // bench settings (pinning, repository root, Skyport binary) of bench/lib/config.ts.
-import { loadConfig, type BenchConfig } from '../lib/config.js';
+import { envList as list, envNumber as num, loadConfig, type BenchConfig } from '../lib/config.js';
 
 export const STORES = ['sqlite', 'postgres'] as const;
 export type StoreKind = (typeof STORES)[number];
@@ -56,28 +56,6 @@ export interface SchedulerBenchConfig extends BenchConfig {
   postgresAdminUrl: string;
   /** Folder for the SQLite stores and delivered assets (BENCH_TMP, default the OS temp dir). */
   tmpDir: string | undefined;
-}
-
-function num(name: string, fallback: number, min: number, integer = true): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw.replace(/_/g, ''));
-  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value)))
-    throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'} >= ${min} (got ${JSON.stringify(raw)})`);
-  return value;
-}
-
-function list<T extends string>(name: string, known: readonly T[]): T[] {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return [...known];
-  const out: T[] = [];
-  for (const item of raw.split(',').map((s) => s.trim().toLowerCase())) {
-    if (item === '') continue;
-    if (!(known as readonly string[]).includes(item))
-      throw new Error(`${name}: unknown value ${JSON.stringify(item)} (known: ${known.join(', ')})`);
-    if (!out.includes(item as T)) out.push(item as T);
-  }
-  return out;
 }
 
 /** Reads the scheduler benchmark's settings; throws Error naming the variable for a bad value. */
