@@ -95,14 +95,10 @@ for (const kind of await stores()) {
           '['.repeat(deep) + ']'.repeat(deep),
           ...good,
           `{"x":`.repeat(deep) + '1' + '}'.repeat(deep),
-          // A collection parsed in a worker goes back to the main thread whole: too deep, it is refused there, as a collection.
-          `{"type":"Collection","id":"deep","x":` + '['.repeat(deep) + ']'.repeat(deep) + '}',
         ];
         writeFileSync(f, body.join('\n') + '\n');
         const summary = await loadStac(s, [f], { workers: 1, stepChunk: 2 });
         assert.deepEqual(summary.items, { inserted: 6, updated: 0, rejected: 2 });
-        assert.deepEqual(summary.collections, { inserted: 1, updated: 0, rejected: 1 });
-        assert.equal(await s.getCollection('deep'), undefined);
         assert.deepEqual(
           summary.rejections.map((r) =>
             r.source
@@ -110,7 +106,7 @@ for (const kind of await stores()) {
               .pop()!
               .replace(/(\[0\])+$/, ''),
           ),
-          ['2', '9', '10'],
+          ['2', '9'],
         );
       } finally {
         await cleanup();
