@@ -197,31 +197,56 @@ export async function loadStac(
     return known.get(id)!;
   };
 
-  type Pending = { row: StoreItemRow; source: string };
+  /** An object to write; `earlier`: earlier versions of the same item in its batch, oldest first. */
+  type Pending = { row: StoreItemRow; source: string; earlier?: Pending[] };
   const key = (r: StoreItemRow) => `${r.collection}\u0000${r.id}`;
+  const unknownCollection = (b: Pending) => {
+    const reason = `collection ${JSON.stringify(b.row.collection)} does not exist (load it first)`;
+    for (const v of [...(b.earlier ?? []), b]) reject('items', v.source, v.row.id, 'collection', reason);
+  };
   // A batch the store refuses is halved until the culprits stand alone: one bad item among 5,000 costs ~2·13
-  // writes instead of 5,000 single-item ones, and never takes the others with it.
+  // writes instead of 5,000 single-item ones, and never takes the others with it. A collection deleted while
+  // the load runs is noticed once: its items are refused together, without halving.
   const writeRows = async (part: Pending[]): Promise<void> => {
     try {
       const r = await storage.upsertItemRows(part.map((b) => b.row));
       summary.items.inserted += r.inserted;
       summary.items.updated += r.updated;
+      // Earlier versions of an item were written, in effect, and replaced by the last one.
+      for (const b of part) summary.items.updated += b.earlier?.length ?? 0;
     } catch (e) {
       if (!(e instanceof QueryError)) throw e;
-      if (part.length === 1) return reject('items', part[0]!.source, part[0]!.row.id, 'item', e.message);
-      const mid = part.length >> 1;
-      await writeRows(part.slice(0, mid));
-      await writeRows(part.slice(mid));
+      const collections = [...new Set(part.map((b) => b.row.collection))];
+      collections.forEach((c) => known.delete(c));
+      const gone = new Set((await Promise.all(collections.map(async (c) => ((await collectionExists(c)) ? [] : [c])))).flat());
+      if (gone.size) {
+        part.filter((b) => gone.has(b.row.collection)).forEach(unknownCollection);
+        const rest = part.filter((b) => !gone.has(b.row.collection));
+        return rest.length ? writeRows(rest) : undefined;
+      }
+      if (part.length > 1) {
+        const mid = part.length >> 1;
+        await writeRows(part.slice(0, mid));
+        return writeRows(part.slice(mid));
+      }
+      const [b] = part as [Pending];
+      reject('items', b.source, b.row.id, 'item', e.message);
+      // The last version refused, the one before it is what the input leaves (as if each had been written in turn).
+      const previous = b.earlier?.at(-1);
+      if (previous) await writeRows([{ ...previous, earlier: b.earlier!.slice(0, -1) }]);
     }
   };
   // An item given more than once in a batch is written once, as its last version (PostgreSQL refuses a batch that
-  // upserts a row twice); the earlier versions count as updated, as if each had been written in turn.
+  // upserts a row twice); the earlier versions ride along in case the store refuses the last one.
   const write = async (current: Pending[]) => {
-    const last = new Map<string, number>();
-    current.forEach((b, n) => last.set(key(b.row), n));
-    const unique = last.size === current.length ? current : current.filter((b, n) => last.get(key(b.row)) === n);
-    summary.items.updated += current.length - unique.length;
-    await writeRows(unique);
+    const byKey = new Map<string, Pending>();
+    for (const b of current) {
+      const k = key(b.row);
+      const before = byKey.get(k);
+      if (before) byKey.delete(k); // re-inserted: the item takes the place of its last version
+      byKey.set(k, before ? { ...b, earlier: [...(before.earlier ?? []), { row: before.row, source: before.source }] } : b);
+    }
+    await writeRows(byKey.size === current.length ? current : [...byKey.values()]);
     opts.onProgress?.(summary);
   };
   // Batches in flight while the next is prepared: two on PostgreSQL (two server backends, two cores), one on
@@ -271,7 +296,7 @@ export async function loadStac(
       if (o.t === 'reject') reject(o.collection ? 'collections' : 'items', o.source, o.id, o.field, o.reason);
       else if (o.t === 'collection') await upsertCollection(o.value, o.source);
       else if (!(await collectionExists(o.row.collection))) {
-        reject('items', o.source, o.row.id, 'collection', `collection ${JSON.stringify(o.row.collection)} does not exist (load it first)`);
+        unknownCollection({ row: o.row, source: o.source });
       } else {
         batch.push({ row: o.row, source: o.source });
         note(o.notes);

@@ -87,7 +87,9 @@ export function createApp(opts: AppOptions): FastifyInstance {
       },
     },
     // Tokens and secrets arrive in headers and bodies; a stray 100 kB header is someone's mistake.
-    routerOptions: { maxParamLength: 200 },
+    // A path parameter may be an item id of up to 512 characters (ingest's limit), percent-encoded: up to 9 URL
+    // characters each (a 3-byte UTF-8 character), so 4,608; the router's limit stays a bound, not a guess.
+    routerOptions: { maxParamLength: 8192 },
     bodyLimit: 1024 * 1024,
     // Requests the router itself rejects (a malformed percent-encoding) get the same error bodies as the rest.
     frameworkErrors: (err, req, reply) => {

@@ -283,6 +283,20 @@ for (const store of await stores()) {
       }
     });
 
+    // Ingest takes ids of up to 512 characters; the router took path parameters of 200: a loaded item with a longer
+    // id answered 400 "malformed URL" (found by the break-it review of 2026-11-30).
+    it('an item with an id of 512 characters, ASCII or not, is served by its URL', async () => {
+      const ids = ['x'.repeat(512), 'é'.repeat(256) + '🛰'.repeat(128)];
+      const text = [JSON.stringify(collectionBody('atk-ids')), ...ids.map((id) => harvestedLine('atk-ids', id, ''))].join('\n');
+      const summary = await loadStac(s.skyport.storage, ['-'], {}, Readable.from([text]));
+      assert.equal(summary.items.inserted, 2, JSON.stringify(summary.rejections));
+      for (const id of ids) {
+        const r = await get(`/collections/atk-ids/items/${encodeURIComponent(id)}`);
+        assert.equal(r.status, 200, `${id.length} characters: ${r.status} ${r.text.slice(0, 120)}`);
+        assert.equal(r.json?.id, id);
+      }
+    });
+
     // Finding 9 (PostgreSQL): an id longer than a btree entry (~2.7 kB) fails with 54000, which is not a
     // QueryError: the loader aborts and the good items of the batch are lost; the transaction API answers 500.
     it('an item with a very long id is rejected on its own; its batch-mates are loaded', async () => {

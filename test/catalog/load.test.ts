@@ -168,7 +168,51 @@ for (const kind of await stores()) {
       }
     });
 
+    it('a collection deleted during the load: its later items are refused together, without halving, the rest loads', async () => {
+      const { s, cleanup } = await open(kind, dir);
+      try {
+        const objects: object[] = [collection('a'), collection('b')];
+        for (let n = 0; n < 40; n++) objects.push(item(n % 2 ? 'b' : 'a', `i-${n}`, n));
+        const f = path.join(dir, 'gone.json');
+        writeFileSync(f, JSON.stringify(objects));
+        let writes = 0;
+        const write = s.upsertItemRows.bind(s);
+        s.upsertItemRows = async (rows) => {
+          if (++writes === 2) await s.deleteCollection('b'); // another operator, between two batches
+          return write(rows);
+        };
+        const summary = await loadStac(s, [f], { workers: 0, batchSize: 10 });
+        // b items of batches written before the delete (the first; on PostgreSQL maybe one more in flight) were
+        // inserted, and the delete took them; every later one is refused.
+        assert.equal(summary.items.inserted + summary.items.rejected, 40);
+        assert.ok(summary.items.rejected >= 10 && summary.items.rejected <= 15, `${summary.items.rejected} rejected`);
+        assert.equal((await storedIds(s)).filter((id) => id.startsWith('a/')).length, 20);
+        assert.equal(await s.getCollection('b'), undefined);
+        assert.ok(summary.rejections.every((r) => r.field === 'collection' && /"b" does not exist/.test(r.reason)));
+        // At most each of the four batches twice: refused, then again without its b items (batches still queued when
+        // the delete is noticed meet it too). Halving down to the 15 b items alone would take over 30 writes.
+        assert.ok(writes <= 8, `${writes} writes`);
+      } finally {
+        await cleanup();
+      }
+    });
+
     if (kind === 'postgres') {
+      it('an item given twice in a batch whose last version the store refuses keeps its earlier version', async () => {
+        const { s, cleanup } = await open(kind, dir);
+        try {
+          const objects = [collection('a'), titled(item('a', 'dup', 1), 'first'), item('a', 'i-2', 2)];
+          objects.push(titled(item('a', 'dup', 1), 'nul \u0000 here'));
+          const f = path.join(dir, 'dup-refused.json');
+          writeFileSync(f, JSON.stringify(objects));
+          const summary = await loadStac(s, [f], { workers: 0 });
+          assert.deepEqual(summary.items, { inserted: 2, updated: 0, rejected: 1 });
+          assert.equal(((await s.getItem('a', 'dup'))!.item.properties as { title?: string }).title, 'first');
+        } finally {
+          await cleanup();
+        }
+      });
+
       it('one item the store refuses among 64 is found by halving the batch (13 writes, not 65) and rejected alone', async () => {
         const { s, cleanup } = await open(kind, dir);
         try {
