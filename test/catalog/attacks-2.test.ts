@@ -261,7 +261,7 @@ for (const kind of await stores()) {
     // twice, so 5,000 items of ~54 kB (or a few huge ones) pass V8's longest string (2^29 - 24 characters)
     // and the RangeError stopped the whole load. Needs ~3 GB of memory: run with SKYPORT_HEAVY_TESTS=1.
     it(
-      'items too large for one batch statement are written one by one, not a failed load',
+      'three items of ~92 MB each load in full, not a failed load (a JSON batch once passed the V8 string limit)',
       { skip: kind !== 'postgres' ? 'PostgreSQL only' : process.env.SKYPORT_HEAVY_TESTS ? false : 'set SKYPORT_HEAVY_TESTS=1' },
       async () => {
         const big = 'x'.repeat(92_000_000);
