@@ -118,16 +118,18 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 async function inWriteTransaction<T>(db: Queryable | pg.Pool, fn: (c: Queryable) => Promise<T>): Promise<T> {
   if (!('totalCount' in db)) return fn(db);
   const c = await db.connect();
+  let broken: Error | undefined;
   try {
     await c.query('BEGIN');
     const out = await fn(c);
     await c.query('COMMIT');
     return out;
   } catch (e) {
-    await c.query('ROLLBACK').catch(() => {});
+    // A connection that cannot even roll back (cut mid-COPY, say) is closed, not handed to the next writer.
+    await c.query('ROLLBACK').catch((r: Error) => (broken = r));
     throw e;
   } finally {
-    c.release();
+    c.release(broken);
   }
 }
 
