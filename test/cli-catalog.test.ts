@@ -22,14 +22,27 @@ describe('skyport catalog / platform / tasking (operator CLI)', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('generate | load -, then list; loading again updates without inserting', async () => {
-    const gen = await skyport(['catalog', 'generate', '--items', '300', '--collections', '2', '--out', path.join(dir, 'g.ndjson')], env());
+    const gen = await skyport(
+      ['catalog', 'generate', '--items', '300', '--collections', '2', '--out', path.join(dir, 'g.ndjson'), '--sample-assets'],
+      env(),
+    );
     assert.equal(gen.code, 0, gen.stderr);
     assert.match(gen.stderr, /Wrote 2 collections and 300 items/);
+    // Every generated item's assets point at its collection's shared sample files: --sample-assets wrote them.
+    const hrefs = new Set(
+      readFileSync(path.join(dir, 'g.ndjson'), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"Feature"'))
+        .flatMap((l) => Object.values((JSON.parse(l) as { assets: Record<string, { href: string }> }).assets).map((a) => a.href)),
+    );
+    assert.equal(hrefs.size, 4, [...hrefs].join(' '));
+    for (const href of hrefs) assert.ok(statSync(path.join(dir, 'assets', href.replace(/^asset:/, ''))).size > 0, href);
     const load = await run(process.execPath, [SKYPORT_BIN, 'catalog', 'load', '-'], {
       env: cleanEnv(env()),
       input: readFileSync(path.join(dir, 'g.ndjson'), 'utf8'),
     });
     assert.equal(load.code, 0, load.stderr);
+    assert.match(load.stdout, /Into:\s+SQLite .*skyport\.db/, 'the summary names the store it wrote');
     assert.match(load.stdout, /Collections: 2 loaded/);
     assert.match(load.stdout, /Items:\s+300 loaded, 0 updated, 0 rejected/);
     const again = await skyport(['catalog', 'load', path.join(dir, 'g.ndjson'), '--json'], env());

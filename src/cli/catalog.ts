@@ -8,7 +8,10 @@ import { SecretHasher } from '../auth/secrets.js';
 import { loadHashKey } from '../bootstrap.js';
 import type { Command } from 'commander';
 import { benchCollectionSpecs, toStacCollection } from '../catalog/generate/collections.js';
+import { writeItemAssets } from '../catalog/generate/assets.js';
+import { generateScenes, sceneToItem } from '../catalog/generate/items.js';
 import { BENCH_WINDOW, writeNdjson } from '../catalog/generate/ndjson.js';
+import { openAssetStore } from '../storage/assets/open.js';
 import { loadStac, type LoadSummary } from '../catalog/load.js';
 import type { CollectionAccess } from '../storage/types.js';
 import { config, dataDirOption, operatorAudit, servedConfig, table, UsageError, withStorage } from './operator.js';
@@ -25,11 +28,13 @@ function progress(started: number): (s: LoadSummary) => void {
   };
 }
 
-function printSummary(s: LoadSummary, seconds: number): void {
+function printSummary(s: LoadSummary, seconds: number, store: string): void {
   const c = s.collections;
   const i = s.items;
   const n = (x: number) => x.toLocaleString('en');
-  const rate = Math.round((i.inserted + i.updated + i.rejected) / Math.max(0.001, seconds));
+  // Items written (loaded or updated) per second: rejections are not the store's work.
+  const rate = Math.round((i.inserted + i.updated) / Math.max(0.001, seconds));
+  console.log(`Into:        ${store}`);
   console.log(`Collections: ${n(c.inserted)} loaded, ${n(c.updated)} updated, ${n(c.rejected)} rejected`);
   console.log(
     `Items:       ${n(i.inserted)} loaded, ${n(i.updated)} updated, ${n(i.rejected)} rejected in ${seconds.toFixed(1)} s (${n(rate)} items/s)`,
@@ -108,8 +113,14 @@ export function catalogCommands(program: Command): void {
           });
           if (process.stderr.isTTY) process.stderr.write('\n');
           await operatorAudit(s, null, 'catalog.load', null, { sources, collections: summary.collections, items: summary.items });
-          if (opts.json) console.log(JSON.stringify(summary, null, 2));
-          else printSummary(summary, (Date.now() - started) / 1000);
+          const seconds = (Date.now() - started) / 1000;
+          const c = config(opts);
+          // Which store was written: a forgotten DATABASE_URL otherwise loads a new embedded store silently.
+          const store = c.databaseUrl
+            ? `PostgreSQL (DATABASE_URL, database ${new URL(c.databaseUrl).pathname.slice(1) || '(default)'})`
+            : `SQLite ${c.dataDir}/skyport.db`;
+          if (opts.json) console.log(JSON.stringify({ ...summary, store: c.databaseUrl ? 'postgres' : 'sqlite', seconds }, null, 2));
+          else printSummary(summary, seconds, store);
           // Scripts must notice rejections: exit 1 when anything was rejected (what was valid is loaded all the same).
           if (summary.items.rejected + summary.collections.rejected > 0) process.exitCode = 1;
         });
@@ -155,11 +166,16 @@ export function catalogCommands(program: Command): void {
     .option('--collections <n>', 'how many collections (skyport-bench-1 …)', '5')
     .option('--seed <n>', 'random seed (same seed, same items)', '1')
     .option('--out <file>', 'write to a file instead of stdout')
+    .option(
+      '--sample-assets',
+      "also write each collection's shared sample GeoTIFF and thumbnail (every generated item points at them) into the asset store",
+    )
+    .option(...dataDirOption)
     .addHelpText(
       'after',
-      '\nExamples:\n  skyport catalog generate --items 100000 --out bench.ndjson\n  skyport catalog generate --items 1000 | skyport catalog load -',
+      '\nExamples:\n  skyport catalog generate --items 100000 --out bench.ndjson\n  skyport catalog generate --items 1000 --sample-assets | skyport catalog load -',
     )
-    .action(async (opts: { items: string; collections: string; seed: string; out?: string }) => {
+    .action(async (opts: { items: string; collections: string; seed: string; out?: string; sampleAssets?: boolean; dataDir?: string }) => {
       const int = (v: string, name: string, min: number) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}`);
@@ -173,6 +189,14 @@ export function catalogCommands(program: Command): void {
       // Collections first, so that `| skyport catalog load -` knows them before their items.
       for (const spec of benchCollectionSpecs(collections)) out.write(JSON.stringify(toStacCollection(spec, temporal)) + '\n');
       const written = await writeNdjson(out, { items, collections, seed });
+      if (opts.sampleAssets) {
+        const store = openAssetStore(config(opts));
+        for (const spec of benchCollectionSpecs(collections)) {
+          const scene = generateScenes(spec, 1, seed, BENCH_WINDOW.start.getTime(), BENCH_WINDOW.end.getTime()).next().value;
+          if (scene) await writeItemAssets(sceneToItem(spec, scene, 'shared'), store);
+        }
+        console.error(`Wrote the sample assets of ${collections} collections to ${store.location}`);
+      }
       if (opts.out) console.error(`Wrote ${collections} collections and ${written.items} items to ${opts.out}`);
       if (out !== process.stdout)
         await new Promise<void>((resolve, reject) => (out as WriteStream).end((e?: Error | null) => (e ? reject(e) : resolve())));
