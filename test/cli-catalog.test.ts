@@ -77,7 +77,12 @@ describe('skyport catalog / platform / tasking (operator CLI)', () => {
     assert.match(refused.stderr, /is open: every organization sees it already.*--restrict/);
     const ok = await skyport(['catalog', 'grant', 'skyport-bench-1', 'acme', '--restrict'], env());
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match((await skyport(['catalog', 'list'], env())).stdout, /skyport-bench-1\s+licensed/);
+    assert.match((await skyport(['catalog', 'list'], env())).stdout, /skyport-bench-1\s+licensed\s+acme/);
+    const twice = await skyport(['catalog', 'grant', 'skyport-bench-1', 'acme'], env());
+    assert.equal(twice.code, 0, twice.stderr);
+    assert.match(twice.stdout, /acme already holds a license to skyport-bench-1/);
+    const listed = JSON.parse((await skyport(['catalog', 'list', '--json'], env())).stdout) as { id: string; licensed_to: string }[];
+    assert.equal(listed.find((c) => c.id === 'skyport-bench-1')?.licensed_to, 'acme');
     assert.equal((await skyport(['catalog', 'revoke', 'skyport-bench-1', 'acme'], env())).code, 0);
     assert.equal((await skyport(['catalog', 'revoke', 'skyport-bench-1', 'acme'], env())).code, 2);
   });

@@ -150,6 +150,10 @@ export function catalogCommands(program: Command): void {
               await s.upsertCollection({ ...c, access: 'licensed', updatedAt: Date.now() });
               console.log(`${collectionId} is now licensed: only organizations granted it see it.`);
             }
+            if ((await s.listGrants()).some((g) => g.collectionId === collectionId && g.orgId === org.id)) {
+              console.log(`${orgName} already holds a license to ${collectionId}`);
+              return;
+            }
             await s.grantCollection(collectionId, org.id);
           } else if (!(await s.revokeCollection(collectionId, org.id)))
             throw new UsageError(`${orgName} holds no license to ${collectionId}`);
@@ -210,13 +214,17 @@ export function catalogCommands(program: Command): void {
     .action(async (opts: { json?: boolean; dataDir?: string }) => {
       await withStorage(config(opts), async (s) => {
         const orgs = new Map((await s.listOrganizations()).map((o) => [o.id, o.name]));
+        const licensees = new Map<string, string[]>();
+        for (const g of await s.listGrants())
+          licensees.set(g.collectionId, [...(licensees.get(g.collectionId) ?? []), orgs.get(g.orgId) ?? g.orgId]);
         const rows = (await s.listCollections()).map((c) => ({
           id: c.id,
           access: c.access,
           owner: c.ownerOrgId ? orgs.get(c.ownerOrgId) : '',
+          licensed_to: (licensees.get(c.id) ?? []).join(', '),
           title: String(c.body.title ?? ''),
         }));
-        console.log(opts.json ? JSON.stringify(rows, null, 2) : table(rows, ['id', 'access', 'owner', 'title']));
+        console.log(opts.json ? JSON.stringify(rows, null, 2) : table(rows, ['id', 'access', 'owner', 'licensed_to', 'title']));
       });
     });
 }

@@ -217,7 +217,10 @@ export interface Storage extends TaskingStorage {
   listAudit(orgId: string | null, limit: number, beforeId?: string): Promise<AuditEntry[]>;
 
   upsertCollection(c: CollectionRecord): Promise<void>;
+  /** Licenses a collection to an organization; granting twice changes nothing. */
   grantCollection(collectionId: string, orgId: string): Promise<void>;
+  /** Every license (operator use: `catalog list`), by collection then organization id. */
+  listGrants(): Promise<{ collectionId: string; orgId: string }[]>;
   /** Collections the organization is entitled to: open, licensed to it, or private to it. */
   listCollectionsFor(orgId: string): Promise<CollectionRecord[]>;
   /** One collection if the organization is entitled to it; undefined when missing or not entitled (the same answer). */

@@ -157,6 +157,9 @@ for (const kind of await stores()) {
     });
 
     it('entitlement: private and licensed items are visible only to their organizations, in fetch, search and counts', async () => {
+      assert.deepEqual(await s.listGrants(), [{ collectionId: 'lic', orgId: 'org-b' }]);
+      await s.grantCollection('lic', 'org-b'); // again: nothing changes
+      assert.deepEqual(await s.listGrants(), [{ collectionId: 'lic', orgId: 'org-b' }]);
       assert.ok(await s.getItemFor('org-a', 'priv', 'secret-1'));
       assert.equal(await s.getItemFor('org-b', 'priv', 'secret-1'), undefined);
       assert.equal(await s.getItemFor('org-a', 'lic', 'licensed-1'), undefined);

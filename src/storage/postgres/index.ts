@@ -299,6 +299,13 @@ export class PostgresStorage implements Storage {
       orgId,
     ]);
   }
+  async listGrants(): Promise<{ collectionId: string; orgId: string }[]> {
+    const rows = await this.rows(
+      'SELECT collection_id, org_id FROM collection_grants ORDER BY collection_id COLLATE "C", org_id COLLATE "C"',
+    );
+    return rows.map((r) => ({ collectionId: r.collection_id as string, orgId: r.org_id as string }));
+  }
+
   /** The entitlement filter (open, private to the organization $1, or licensed to it) as one SQL predicate on `c`. */
   private static readonly ENTITLED = `(c.access = 'open'
       OR (c.access = 'private' AND c.owner_org_id = $1)

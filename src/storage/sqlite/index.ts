@@ -353,6 +353,12 @@ export class SqliteStorage implements Storage {
   async grantCollection(collectionId: string, orgId: string): Promise<void> {
     this.q('INSERT INTO collection_grants (collection_id, org_id) VALUES (?, ?) ON CONFLICT DO NOTHING').run(collectionId, orgId);
   }
+  async listGrants(): Promise<{ collectionId: string; orgId: string }[]> {
+    return this.q('SELECT collection_id AS collectionId, org_id AS orgId FROM collection_grants ORDER BY collection_id, org_id').all() as {
+      collectionId: string;
+      orgId: string;
+    }[];
+  }
   /** The entitlement filter (open, private to the organization, or licensed to it) as one SQL predicate on `c`. */
   private static readonly ENTITLED = `(c.access = 'open'
       OR (c.access = 'private' AND c.owner_org_id = @org)
