@@ -150,9 +150,13 @@ function hasConditions(h: IncomingHttpHeaders): boolean {
   return ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range'].some((n) => h[n] !== undefined);
 }
 
-// Entity tags of an If-Match / If-None-Match list; `W/` ignored (the weak comparison of RFC 9110 §8.8.3.2).
-const tagsOf = (list: string) => list.split(',').map((t) => t.trim().replace(/^W\//, ''));
-const sameTag = (list: string, etag: string) => list.trim() === '*' || tagsOf(list).includes(etag.replace(/^W\//, ''));
+// Entity tags of an If-Match / If-None-Match list (RFC 9110 §8.8.3.2): If-None-Match compares weakly (`W/` ignored);
+// If-Match strongly (a weak tag on either side never matches).
+const tagsOf = (list: string) => list.split(',').map((t) => t.trim());
+const weak = (t: string) => t.startsWith('W/');
+const sameTag = (list: string, etag: string, strong = false) =>
+  list.trim() === '*' ||
+  tagsOf(list).some((t) => (strong ? !weak(t) && !weak(etag) && t === etag : t.replace(/^W\//, '') === etag.replace(/^W\//, '')));
 
 /**
  * RFC 9110 §13.2.2 in order: If-Match (else If-Unmodified-Since) failing → 412; If-None-Match (else
@@ -162,7 +166,7 @@ function conditionalOutcome(h: IncomingHttpHeaders, meta: AssetMeta): 'precondit
   const modified = Math.floor(meta.lastModified.getTime() / 1000) * 1000; // HTTP dates have whole seconds
   const ifMatch = h['if-match'];
   if (ifMatch !== undefined) {
-    if (!sameTag(ifMatch, meta.etag)) return 'precondition-failed';
+    if (!sameTag(ifMatch, meta.etag, true)) return 'precondition-failed';
   } else if (h['if-unmodified-since'] !== undefined) {
     const since = Date.parse(h['if-unmodified-since']);
     if (!Number.isNaN(since) && modified > since) return 'precondition-failed';
@@ -178,7 +182,8 @@ function conditionalOutcome(h: IncomingHttpHeaders, meta: AssetMeta): 'precondit
 function rangeIsFresh(h: IncomingHttpHeaders, meta: AssetMeta): boolean {
   const ifRange = [h['if-range']].flat().join(',');
   if (h['if-range'] === undefined) return true;
-  if (ifRange.includes('"')) return ifRange.trim() === meta.etag;
+  // An entity tag matches only strongly: a weak one never does (RFC 9110 §13.1.5), and the whole asset is sent.
+  if (ifRange.includes('"')) return !weak(meta.etag) && ifRange.trim() === meta.etag;
   const date = Date.parse(ifRange);
   return !Number.isNaN(date) && Math.floor(meta.lastModified.getTime() / 1000) * 1000 <= date;
 }

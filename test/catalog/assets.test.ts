@@ -3,7 +3,7 @@
  * is a 404 like a missing one), HTTP range requests (206, multi-window reads, 416), no path escape.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createOrg, type TestOrg } from '../helpers/orgs.js';
@@ -76,6 +76,29 @@ for (const store of await stores()) {
       const beyond = await request(url(), { headers: { ...bearer(t), range: `bytes=${bytes.length + 10}-` } });
       assert.equal(beyond.status, 416);
       assert.equal(beyond.headers.get('content-range'), `bytes */${bytes.length}`);
+    });
+
+    it('ETags are strong; If-Match and If-Range compare strongly, If-None-Match weakly (RFC 9110 §8.8.3.2)', async () => {
+      const etag = (await fetch(url(), { method: 'HEAD', headers: bearer(t) })).headers.get('etag')!;
+      assert.match(etag, /^"[^"]+"$/, 'a strong tag');
+      const get = (headers: Record<string, string>) =>
+        fetch(url(), { headers: { ...bearer(t), 'cache-control': 'max-age=0', ...headers } }).then(async (r) => {
+          await r.arrayBuffer();
+          return r.status;
+        });
+      assert.equal(await get({ 'if-match': etag }), 200);
+      assert.equal(await get({ 'if-match': `W/${etag}` }), 412, 'a weak tag never matches If-Match');
+      assert.equal(await get({ 'if-none-match': `W/${etag}` }), 304, 'If-None-Match compares weakly');
+      assert.equal(await get({ range: 'bytes=0-9', 'if-range': etag }), 206);
+      assert.equal(await get({ range: 'bytes=0-9', 'if-range': `W/${etag}` }), 200, 'a weak If-Range sends the whole asset');
+      // A new version (same size, written by the store's rename) gets a new tag: the old one no longer matches.
+      writeFileSync(path.join(s.config.assetsDir, 'own', 'scene-1', 'data.tif.new'), bytes);
+      renameSync(
+        path.join(s.config.assetsDir, 'own', 'scene-1', 'data.tif.new'),
+        path.join(s.config.assetsDir, 'own', 'scene-1', 'data.tif'),
+      );
+      assert.equal(await get({ 'if-match': etag }), 412);
+      assert.equal(await get({ range: 'bytes=0-9', 'if-range': etag }), 200);
     });
 
     it('needs assets:read and the entitlement; other organizations get the missing-asset answer', async () => {

@@ -1,12 +1,10 @@
 /**
  * The local asset store: asset `key` is the file `<root>/<key>` (SKYPORT_ASSETS_DIR, by default
  * `<data dir>/assets`). Writes go to a hidden temporary file renamed into place, so a reader sees
- * the old file or the new one, never half of one. ETag and Last-Modified are those @fastify/send
- * gave these files before the store existed (`W/"<size hex>-<mtime ms hex>"`), so validators that
- * clients hold stay valid.
+ * the old file or the new one, never half of one. ETags are strong (see metaOf).
  */
 import { randomUUID } from 'node:crypto';
-import type { Stats } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { assertSafeAssetKey } from './keys.js';
@@ -16,8 +14,18 @@ import type { AssetMeta, AssetRead, AssetStore, ByteRange } from './types.js';
 // What open/stat answer for a path that is not there (or is a directory where a file is asked for).
 const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'EISDIR']);
 
-function metaOf(st: Stats): AssetMeta {
-  return { size: st.size, etag: `W/"${st.size.toString(16)}-${st.mtime.getTime().toString(16)}"`, lastModified: st.mtime };
+/**
+ * A strong ETag, as Apache makes for files: size, modification time in nanoseconds and inode. Every write of the
+ * store is a new file renamed into place (a new inode), so two versions never share one; strong, it serves
+ * If-Match and If-Range, which compare strongly (RFC 9110 §8.8.3.2).
+ */
+function metaOf(st: BigIntStats): AssetMeta {
+  const hex = (n: bigint) => n.toString(16);
+  return {
+    size: Number(st.size),
+    etag: `"${hex(st.size)}-${hex(st.mtimeNs)}-${hex(st.ino)}"`,
+    lastModified: new Date(Number(st.mtimeMs)),
+  };
 }
 
 function absent(e: unknown): boolean {
@@ -54,7 +62,7 @@ export class LocalAssetStore implements AssetStore {
 
   async stat(key: string): Promise<AssetMeta | undefined> {
     const file = this.pathOf(key);
-    const st = await stat(file).catch((e: unknown) => {
+    const st = await stat(file, { bigint: true }).catch((e: unknown) => {
       if (absent(e)) return undefined;
       throw e;
     });
@@ -71,15 +79,15 @@ export class LocalAssetStore implements AssetStore {
     if (!fh) return { status: 'missing' };
     let handedOver = false;
     try {
-      const st = await fh.stat();
+      const st = await fh.stat({ bigint: true });
       if (!st.isFile()) return { status: 'missing' };
       const meta = metaOf(st);
       if (!range) {
         handedOver = true;
-        return { status: 'ok', meta, length: st.size, body: fh.createReadStream({ start: 0 }) };
+        return { status: 'ok', meta, length: meta.size, body: fh.createReadStream({ start: 0 }) };
       }
-      const r = resolveRange(range, st.size);
-      if (!r) return { status: 'unsatisfiable', size: st.size };
+      const r = resolveRange(range, meta.size);
+      if (!r) return { status: 'unsatisfiable', size: meta.size };
       handedOver = true;
       return { status: 'ok', meta, range: r, length: r.end - r.start + 1, body: fh.createReadStream(r) };
     } finally {
