@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { itemRow, itemRowCopy, type StoreItemRow } from '../catalog/rows.js';
+import { inTransaction } from './tx.js';
 import { searchSql, table, type Dialect } from '../catalog/sql.js';
 import { QueryError, type ItemPage, type ItemRecord, type ItemSearch } from '../types.js';
 
@@ -111,27 +112,9 @@ function copyPayload(rows: StoreItemRow[]): Uint8Array[] {
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
-/**
- * Runs `fn` in a write transaction: on a pool, a transaction of its own; on a client, the transaction the
- * caller holds (callers pass a client only inside one).
- */
-async function inWriteTransaction<T>(db: Queryable | pg.Pool, fn: (c: Queryable) => Promise<T>): Promise<T> {
-  if (!('totalCount' in db)) return fn(db);
-  const c = await db.connect();
-  let broken: Error | undefined;
-  try {
-    await c.query('BEGIN');
-    const out = await fn(c);
-    await c.query('COMMIT');
-    return out;
-  } catch (e) {
-    // A connection that cannot even roll back (cut mid-COPY, say) is closed, not handed to the next writer.
-    await c.query('ROLLBACK').catch((r: Error) => (broken = r));
-    throw e;
-  } finally {
-    c.release(broken);
-  }
-}
+/** Runs `fn` in a transaction: on a pool, one of its own; on a client, the one the caller holds (callers pass a client only inside one). */
+const inWriteTransaction = <T>(db: Queryable | pg.Pool, fn: (c: Queryable) => Promise<T>): Promise<T> =>
+  'totalCount' in db ? inTransaction(db, fn) : fn(db);
 
 /** Streams `payload` into the staging table (COPY FROM STDIN); rejects with the server's error. */
 async function copyIn(c: Queryable, payload: Uint8Array[]): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { inTransaction } from './tx.js';
 import * as catalog from './catalog.js';
 import * as tasking from './tasking.js';
 import type { StoreItemRow } from '../catalog/rows.js';
@@ -65,18 +66,7 @@ export class PostgresStorage implements Storage {
   private readonly tdb: tasking.PgDb;
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      c.release();
-    }
+    return inTransaction(this.pool, fn);
   }
 
   private async rows(sql: string, args: unknown[] = [], db: Queryable = this.pool): Promise<Row[]> {
