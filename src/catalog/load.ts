@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { IngestError, normalizeCollection } from './ingest.js';
 import { expand, runLoadStep, type RawInput, type RowFormat, type StepOutcome } from './load-step.js';
 import type { StoreItemRow } from '../storage/catalog/rows.js';
-import { QueryError, type CollectionAccess, type Storage } from '../storage/types.js';
+import { QueryError, UnknownCollectionError, type CollectionAccess, type Storage } from '../storage/types.js';
 
 /** What a load did: counts, the notes normalization made (upgrades, time-zone fixes) and each rejection. */
 export interface LoadSummary {
@@ -216,9 +216,13 @@ export async function loadStac(
       for (const b of part) summary.items.updated += b.earlier?.length ?? 0;
     } catch (e) {
       if (!(e instanceof QueryError)) throw e;
-      const collections = [...new Set(part.map((b) => b.row.collection))];
-      collections.forEach((c) => known.delete(c));
-      const gone = new Set((await Promise.all(collections.map(async (c) => ((await collectionExists(c)) ? [] : [c])))).flat());
+      // Only a refusal for a missing collection asks the store again (the others are about items: halve).
+      const gone = new Set<string>();
+      if (e instanceof UnknownCollectionError) {
+        const collections = [...new Set(part.map((b) => b.row.collection))];
+        collections.forEach((c) => known.delete(c));
+        for (const c of collections) if (!(await collectionExists(c))) gone.add(c);
+      }
       if (gone.size) {
         part.filter((b) => gone.has(b.row.collection)).forEach(unknownCollection);
         const rest = part.filter((b) => !gone.has(b.row.collection));

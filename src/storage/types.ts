@@ -164,6 +164,14 @@ export class QueryError extends Error {
   }
 }
 
+/** An item write named a collection that does not exist (or was deleted meanwhile): the whole batch is refused. */
+export class UnknownCollectionError extends QueryError {
+  constructor(collection?: string) {
+    super(collection === undefined ? 'unknown collection' : `unknown collection ${collection}`);
+    this.name = 'UnknownCollectionError';
+  }
+}
+
 /** Raised by adapters when a unique constraint is violated. */
 export class ConflictError extends Error {
   constructor(message: string) {

@@ -10,7 +10,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { itemRow, itemRowCopy, type StoreItemRow } from '../catalog/rows.js';
 import { inTransaction } from './tx.js';
 import { searchSql, table, type Dialect } from '../catalog/sql.js';
-import { QueryError, type ItemPage, type ItemRecord, type ItemSearch } from '../types.js';
+import { QueryError, UnknownCollectionError, type ItemPage, type ItemRecord, type ItemSearch } from '../types.js';
 
 type Row = Record<string, unknown>;
 
@@ -128,7 +128,7 @@ async function copyIn(c: Queryable, payload: Uint8Array[]): Promise<void> {
  */
 async function lockCollections(c: Queryable, ids: string[]): Promise<void> {
   const { rows } = await c.query('SELECT id FROM collections WHERE id = ANY($1::text[]) FOR KEY SHARE', [ids]);
-  if (rows.length < ids.length) throw new QueryError('unknown collection');
+  if (rows.length < ids.length) throw new UnknownCollectionError();
 }
 
 /** Deletes a collection and its items (see migration 8); false when it does not exist. */
@@ -144,7 +144,7 @@ export async function deleteCollection(db: pg.Pool, id: string): Promise<boolean
   });
 }
 
-/** Inserts or replaces items in one statement; a missing collection is a QueryError (the whole batch is refused). */
+/** Inserts or replaces items in one transaction; a missing collection is an UnknownCollectionError (the whole batch is refused). */
 export async function upsertItems(db: Queryable | pg.Pool, items: ItemRecord[]): Promise<{ inserted: number; updated: number }> {
   return upsertItemRows(db, items.map(itemRow));
 }

@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { preparedRelation, readGeometry, type Relation } from '../../catalog/geometry.js';
 import { itemRow, type ItemRow } from '../catalog/rows.js';
 import { searchSql, type Dialect } from '../catalog/sql.js';
-import { QueryError, type ItemPage, type ItemRecord, type ItemSearch } from '../types.js';
+import { QueryError, UnknownCollectionError, type ItemPage, type ItemRecord, type ItemSearch } from '../types.js';
 
 type Row = Record<string, unknown>;
 
@@ -203,7 +203,7 @@ export class SqliteCatalog {
         const known = new Set<string>();
         for (const r of zOrdered(rows)) {
           if (!known.has(r.collection)) {
-            if (!hasCollection.get(r.collection)) throw new QueryError(`unknown collection ${r.collection}`);
+            if (!hasCollection.get(r.collection)) throw new UnknownCollectionError(r.collection);
             known.add(r.collection);
           }
           const [minx, miny, maxx, maxy] = r.bbox ?? [null, null, null, null];
